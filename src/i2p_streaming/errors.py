@@ -1,0 +1,56 @@
+"""Exceptions shared by every layer.
+
+Peer input that is malformed raises :class:`DataFormatError` from parsers (and is turned into
+events by the sans-I/O cores); router trouble raises :class:`I2CPError` subclasses; streams use
+the built-in ``ConnectionRefusedError``, ``ConnectionResetError``, ``TimeoutError`` and
+``BrokenPipeError`` so that asyncio and socket users see what they expect.
+"""
+
+from __future__ import annotations
+
+
+class DataFormatError(ValueError):
+    """Bytes or text that do not form a valid I2P structure.
+
+    The message says what was wrong and where (structure name and byte offset).
+    """
+
+
+class I2CPError(Exception):
+    """A failure talking to an I2P router over I2CP.
+
+    ``router`` is ``"host:port"`` of the router (or ``""`` when not known) and ``reason`` the
+    human-readable cause as reported by the router or detected locally.
+    """
+
+    def __init__(self, message: str, *, router: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.router = router
+        self.reason = reason or message
+
+
+class I2CPConnectionError(I2CPError, ConnectionError):
+    """The connection to the router could not be made or was lost."""
+
+
+class I2CPProtocolError(I2CPError):
+    """The router sent something that breaks the I2CP protocol."""
+
+
+class SessionRefusedError(I2CPError):
+    """The router refused or ended our session (SessionStatus Invalid/Refused/Destroyed,
+    Disconnect)."""
+
+
+class DestinationLookupError(I2CPError, LookupError):
+    """A destination lookup failed (unknown name or unreachable lease set)."""
+
+
+__all__ = [
+    "DataFormatError",
+    "DestinationLookupError",
+    "I2CPConnectionError",
+    "I2CPError",
+    "I2CPProtocolError",
+    "SessionRefusedError",
+]
