@@ -1,0 +1,574 @@
+"""Sans-I/O I2CP client session: handshake, lease sets, sends, statuses, lookups, teardown.
+
+No sockets, no clock, no threads. The shell feeds router bytes with :meth:`I2CPSession.receive_data`
+and EOF with :meth:`I2CPSession.receive_eof`, calls the request methods, and after every input
+pulls :meth:`I2CPSession.data_to_send`, :meth:`I2CPSession.next_event` until ``None``, and
+:meth:`I2CPSession.get_timer` (arming :meth:`I2CPSession.handle_timer`). ``now`` is seconds on
+any monotonic clock; router time is derived from SetDate as ``now * 1000 + offset``.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import struct
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from i2p_streaming.data import (
+    Destination,
+    EncryptionKey,
+    EncType,
+    Lease2,
+    LeaseSet2,
+    PrivateKeys,
+    b32_address_to_hash,
+    generate_x25519,
+    is_b32_address,
+)
+from i2p_streaming.errors import DataFormatError
+from i2p_streaming.i2cp import events as ev
+from i2p_streaming.i2cp import messages as m
+from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
+from i2p_streaming.i2cp.options import router_options
+from i2p_streaming.i2cp.payload import DEFAULT_MAX_SIZE, unwrap, wrap
+
+__all__ = ["API_VERSION", "PROTOCOL_BYTE", "I2CPSession", "SessionState"]
+
+PROTOCOL_BYTE = b"\x2a"
+API_VERSION = "0.9.66"
+#: Routers older than this have no HostLookup; DestLookup is used for b32 names instead.
+HOST_LOOKUP_VERSION = (0, 9, 11)
+
+HOST_REPLY_TEXT = {
+    1: "not found",
+    2: "password required",
+    3: "private key required",
+    4: "password and private key required",
+    5: "lease set decryption failed",
+    6: "lease set lookup failed",
+    7: "lookup type unsupported",
+}
+
+_FRAME_HDR = struct.Struct(">IB")
+_SEND_HEAD = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_PAYLOAD_HEAD = struct.Struct(">HII")
+
+
+class SessionState(enum.Enum):
+    """Lifecycle of a session."""
+
+    IDLE = "idle"  # start() not called yet
+    HANDSHAKE = "handshake"  # GetDate sent, waiting for SetDate
+    CREATING = "creating"  # CreateSession sent, waiting for SessionStatus
+    CREATED = "created"  # session established
+    CLOSING = "closing"  # DestroySession sent
+    CLOSED = "closed"  # SessionEnded emitted
+
+
+def _version_tuple(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return None
+
+
+class I2CPSession:
+    """One I2CP session on one router connection (the client side).
+
+    ``options`` are merged over the defaults of :func:`~i2p_streaming.i2cp.options.router_options`
+    (``ValueError`` for unsupported values). ``username``/``password`` are sent in GetDate.
+    Pending status waits and lookups are bounded by ``max_pending``; beyond it, requests raise
+    ``RuntimeError``.
+    """
+
+    def __init__(
+        self,
+        keys: PrivateKeys,
+        options: Mapping[str, str] | None = None,
+        *,
+        version: str = API_VERSION,
+        username: str | None = None,
+        password: str | None = None,
+        max_frame_body: int = DEFAULT_MAX_BODY,
+        max_payload_size: int = DEFAULT_MAX_SIZE,
+        max_pending: int = 4096,
+    ) -> None:
+        self.keys = keys
+        self.options = router_options(options)
+        self.version = version
+        self.username = username if username is not None else self.options.get("i2cp.username")
+        self.password = password if password is not None else self.options.get("i2cp.password")
+        self.max_payload_size = max_payload_size
+        self.max_pending = max_pending
+        self.state = SessionState.IDLE
+        self.session_id: int | None = None
+        self.router_version: str | None = None
+        self.offset_ms: float | None = None
+        self.end: ev.SessionEnded | None = None
+        self.dropped_payloads = 0
+        self.unmatched_statuses = 0
+        self._reader = FrameReader(max_frame_body)
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._events: deque[ev.Event] = deque()
+        self._x_priv, self._x_pub = generate_x25519()
+        self._last_published = 0
+        self._leasesets = 0
+        self._unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
+        self._nonces = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._pending_sends: dict[int, float] = {}
+        self._pending_lookups: dict[int, tuple[str, float, bytes | None]] = {}
+        self._timers: list[tuple[float, int, int]] = []  # (deadline, kind 0=send 1=lookup, id)
+        self._reconfigure_pending = False
+        self._pending_options: dict[str, str] | None = None
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def destination(self) -> Destination:
+        """Our Destination."""
+        return self.keys.destination
+
+    @property
+    def pending_output(self) -> int:
+        """Bytes queued by the core and not yet taken with :meth:`data_to_send`."""
+        return self._out_size
+
+    @property
+    def lease_sets_sent(self) -> int:
+        """How many CreateLeaseSet2 messages were queued so far."""
+        return self._leasesets
+
+    def router_time_ms(self, now: float) -> int:
+        """Router time in ms at local ``now`` (local time if no SetDate yet)."""
+        return int(now * 1000 + (self.offset_ms or 0.0))
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Take every byte queued for the router (possibly ``b""``)."""
+        if not self._out:
+            return b""
+        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        self._out.clear()
+        self._out_size = 0
+        return data
+
+    def next_event(self) -> ev.Event | None:
+        """Pop the next event, or ``None``."""
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        """The earliest deadline (status or lookup timeout), or ``None``."""
+        timers = self._timers
+        while timers:
+            deadline, kind, ident = timers[0]
+            table: Mapping[int, object] = (
+                self._pending_sends if kind == 0 else self._pending_lookups
+            )
+            if ident in table:
+                return deadline
+            heapq.heappop(timers)
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        """Expire status waits and lookups whose deadline is <= ``now``.
+
+        Queues ``SendStatus(FAILED, status=None)`` / ``LookupResult(destination=None)`` events.
+        """
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, kind, ident = heapq.heappop(timers)
+            if kind == 0:
+                if self._pending_sends.pop(ident, None) is not None:
+                    reason = "no MessageStatus from the router before the timeout"
+                    self._events.append(ev.SendStatus(ident, ev.SendOutcome.FAILED, None, reason))
+            else:
+                entry = self._pending_lookups.pop(ident, None)
+                if entry is not None:
+                    self._events.append(
+                        ev.LookupResult(ident, entry[0], None, "no reply from the router in time")
+                    )
+
+    def _queue(self, msg: m.Message) -> None:
+        self._queue_raw(m.encode_message(msg))
+
+    def _queue_raw(self, data: bytes) -> None:
+        self._out.append(data)
+        self._out_size += len(data)
+
+    # -- requests --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Queue the protocol byte 0x2A and GetDate (with auth when configured)."""
+        if self.state is not SessionState.IDLE:
+            raise RuntimeError("I2CP session already started")
+        auth = None
+        if self.username is not None or self.password is not None:
+            auth = {"i2cp.username": self.username or "", "i2cp.password": self.password or ""}
+        self._queue_raw(PROTOCOL_BYTE)
+        self._queue(m.GetDate(self.version, auth))
+        self.state = SessionState.HANDSHAKE
+
+    def _require_created(self, what: str) -> int:
+        if self.state is not SessionState.CREATED or self.session_id is None:
+            raise RuntimeError(f"cannot {what}: I2CP session is {self.state.value}")
+        return self.session_id
+
+    def send_message(
+        self,
+        destination: Destination,
+        data: bytes | bytearray | memoryview,
+        *,
+        protocol: int,
+        src_port: int = 0,
+        dst_port: int = 0,
+        compress: bool = False,
+        want_status: bool = False,
+        now: float = 0.0,
+        timeout: float = 60.0,
+        flags: int = 0,
+        expiration_ms: int = 0,
+    ) -> int:
+        """Queue a SendMessage (or SendMessageExpires when ``flags``/``expiration_ms`` are set).
+
+        Returns the nonce: 0 when ``want_status`` is false (the router then sends no status),
+        else a fresh non-zero nonce whose final :class:`SendStatus` event will follow (or a
+        FAILED one ``timeout`` seconds after ``now``). Raises ``RuntimeError`` when the session
+        is not established or too many statuses are pending, ``ValueError`` for bad arguments.
+        """
+        sid = self._require_created("send")
+        blob = wrap(
+            data, protocol=protocol, src_port=src_port, dst_port=dst_port, compress=compress
+        )
+        dest = destination.to_bytes()
+        if flags or expiration_ms:
+            tail = ((flags << 48) | expiration_ms).to_bytes(8, "big")
+            msg_type = m.SendMessageExpires.TYPE
+        else:
+            tail = b""
+            msg_type = m.SendMessage.TYPE
+        size = 2 + len(dest) + 4 + len(blob) + 4 + len(tail)
+        if size > DEFAULT_MAX_BODY:
+            raise ValueError(f"message of {len(data)} bytes is too large for one I2CP frame")
+        nonce = 0
+        if want_status:
+            if len(self._pending_sends) >= self.max_pending:
+                raise RuntimeError(f"too many sends awaiting status ({self.max_pending})")
+            nonce = self._new_id(self._nonces, self._pending_sends)
+            deadline = now + timeout
+            self._pending_sends[nonce] = deadline
+            heapq.heappush(self._timers, (deadline, 0, nonce))
+        self._queue_raw(
+            b"".join(
+                (
+                    _FRAME_HDR.pack(size, msg_type),
+                    _SEND_HEAD.pack(sid),
+                    dest,
+                    _U32.pack(len(blob)),
+                    blob,
+                    _U32.pack(nonce),
+                    tail,
+                )
+            )
+        )
+        return nonce
+
+    @staticmethod
+    def _new_id(counter: itertools.count[int], used: Mapping[int, object]) -> int:
+        while True:
+            ident = next(counter) & 0xFFFFFFFF
+            if ident and ident not in used:
+                return ident
+
+    def lookup(self, name: str, *, now: float, timeout: float = 30.0) -> int:
+        """Queue a lookup of ``name`` (``xxx.b32.i2p`` by hash, else by host name).
+
+        Returns the request id; a :class:`LookupResult` with the same id follows (a failure
+        one after ``timeout``). Uses DestLookup for b32 names on routers older than 0.9.11.
+        Raises ``RuntimeError`` (no session / too many lookups) or ``ValueError`` (bad name).
+        """
+        sid = self._require_created("look up a destination")
+        if len(self._pending_lookups) >= self.max_pending:
+            raise RuntimeError(f"too many lookups pending ({self.max_pending})")
+        key: bytes | None = None
+        if is_b32_address(name):
+            key = b32_address_to_hash(name)
+        elif not name or len(name.encode()) > 255:
+            raise ValueError(f"host name {name!r} must be 1-255 bytes")
+        rid = self._new_id(self._request_ids, self._pending_lookups)
+        deadline = now + timeout
+        self._pending_lookups[rid] = (name, deadline, key)
+        heapq.heappush(self._timers, (deadline, 1, rid))
+        version = _version_tuple(self.router_version)
+        if version is not None and version < HOST_LOOKUP_VERSION:
+            if key is None:
+                self._pending_lookups.pop(rid)
+                self._events.append(
+                    ev.LookupResult(rid, name, None, "router too old for host name lookups")
+                )
+            else:
+                self._queue(m.DestLookup(key))
+            return rid
+        timeout_ms = max(0, min(int(timeout * 1000), 0xFFFFFFFF))
+        if key is not None:
+            self._queue(m.HostLookup(sid, rid, timeout_ms, m.HostLookup.BY_HASH, key))
+        else:
+            self._queue(m.HostLookup(sid, rid, timeout_ms, m.HostLookup.BY_NAME, name))
+        return rid
+
+    def reconfigure(self, options: Mapping[str, str], *, now: float) -> None:
+        """Queue a ReconfigureSession with our options updated by ``options``.
+
+        A :class:`Reconfigured` event follows. Raises ``RuntimeError`` when another
+        reconfiguration is pending or there is no session, ``ValueError`` for bad options.
+        """
+        sid = self._require_created("reconfigure")
+        if self._reconfigure_pending:
+            raise RuntimeError("a reconfiguration is already pending")
+        merged = router_options({**self.options, **options})
+        try:
+            config = m.SessionConfig.create(self.keys, merged, self.router_time_ms(now))
+        except DataFormatError as exc:
+            raise ValueError(f"bad I2CP options: {exc}") from None
+        self._queue(m.ReconfigureSession(sid, config))
+        self._reconfigure_pending = True
+        self._pending_options = merged
+
+    def request_bandwidth_limits(self) -> None:
+        """Queue GetBandwidthLimits; a :class:`BandwidthLimitsReceived` event follows."""
+        self._require_created("ask for bandwidth limits")
+        self._queue(m.GetBandwidthLimits())
+
+    def destroy(self) -> None:
+        """Queue DestroySession (state CLOSING). Without a session, end at once (CLOSED).
+
+        The session ends with SessionStatus(0), Disconnect or EOF; the shell should close the
+        socket after a short wait and then call :meth:`receive_eof`.
+        """
+        if self.state is SessionState.CREATED and self.session_id is not None:
+            self._queue(m.DestroySession(self.session_id))
+            self.state = SessionState.CLOSING
+        elif self.state is not SessionState.CLOSED and self.state is not SessionState.CLOSING:
+            self._end(ev.EndReason.CLOSED, "closed before the session was established")
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def receive_eof(self) -> None:
+        """The router closed the connection: end the session (EOF, or CLOSED if destroying)."""
+        if self.state is SessionState.CLOSED:
+            return
+        err = self._reader.eof_error()
+        if err is not None:
+            self._end(ev.EndReason.PROTOCOL_ERROR, err.reason)
+        elif self.state is SessionState.CLOSING:
+            self._end(ev.EndReason.CLOSED, "session destroyed by us")
+        else:
+            self._end(ev.EndReason.EOF, "the router closed the connection")
+
+    def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> None:
+        """Feed bytes from the router; queues events and replies. Never raises on input."""
+        if self.state is SessionState.CLOSED:
+            return
+        reader = self._reader
+        reader.feed(data)
+        while True:
+            frame = reader.next_frame()
+            if frame is None:
+                return
+            if isinstance(frame, Frame):
+                self._dispatch(frame, now)
+            else:
+                self._end(ev.EndReason.PROTOCOL_ERROR, frame.reason)
+            if self._closed():
+                return
+
+    def _dispatch(self, frame: Frame, now: float) -> None:
+        if frame.msg_type == m.MessagePayload.TYPE:
+            self._on_payload(frame.body)
+            return
+        try:
+            msg = m.decode_message(frame.msg_type, frame.body)
+        except DataFormatError as exc:
+            self._events.append(ev.ProtocolViolation(f"malformed message: {exc}"))
+            return
+        handler = _HANDLERS.get(type(msg))
+        if handler is not None:
+            handler(self, msg, now)
+        elif isinstance(msg, m.UnknownMessage):
+            self._events.append(ev.UnknownMessageReceived(msg.msg_type, len(msg.body)))
+        else:
+            self._violation(f"unexpected {type(msg).__name__} from the router")
+
+    def _closed(self) -> bool:
+        return self.state is SessionState.CLOSED
+
+    def _violation(self, reason: str) -> None:
+        self._events.append(ev.ProtocolViolation(reason))
+
+    def _end(self, reason: ev.EndReason, message: str) -> None:
+        self.state = SessionState.CLOSED
+        self.end = ev.SessionEnded(reason, message)
+        self._pending_sends.clear()
+        self._pending_lookups.clear()
+        self._timers.clear()
+        self._events.append(self.end)
+
+    def _on_set_date(self, msg: m.SetDate, now: float) -> None:
+        self.offset_ms = msg.date_ms - now * 1000
+        if msg.version is not None:
+            self.router_version = msg.version
+        self._events.append(ev.RouterDate(msg.date_ms, msg.version, self.offset_ms))
+        if self.state is SessionState.HANDSHAKE:
+            try:
+                config = m.SessionConfig.create(self.keys, self.options, msg.date_ms)
+            except DataFormatError as exc:
+                self._end(ev.EndReason.CLOSED, f"cannot encode the session options: {exc}")
+                return
+            self._queue(m.CreateSession(config))
+            self.state = SessionState.CREATING
+
+    def _on_session_status(self, msg: m.SessionStatus, now: float) -> None:
+        status = msg.status
+        if self.state is SessionState.CREATING:
+            if status == m.SessionStatus.CREATED:
+                self.session_id = msg.session_id
+                self.state = SessionState.CREATED
+                self._events.append(ev.SessionCreated(msg.session_id))
+                return
+        elif msg.session_id != self.session_id:
+            self._violation(f"SessionStatus for unknown session {msg.session_id}")
+            return
+        elif status == m.SessionStatus.UPDATED or (
+            status == m.SessionStatus.INVALID and self._reconfigure_pending
+        ):
+            if self._reconfigure_pending:
+                self._reconfigure_pending = False
+                ok = status == m.SessionStatus.UPDATED
+                if ok and self._pending_options is not None:
+                    self.options = self._pending_options
+                self._events.append(
+                    ev.Reconfigured(ok, "" if ok else "router rejected the options")
+                )
+            return
+        if status == m.SessionStatus.DESTROYED:
+            if self.state is SessionState.CLOSING:
+                self._end(ev.EndReason.CLOSED, "session destroyed by us")
+            else:
+                self._end(ev.EndReason.DESTROYED, "the router destroyed the session")
+        elif status == m.SessionStatus.INVALID:
+            self._end(ev.EndReason.INVALID, "the router found the session invalid")
+        elif status == m.SessionStatus.REFUSED:
+            self._end(ev.EndReason.REFUSED, "the router refused the session")
+        else:
+            self._violation(f"unexpected SessionStatus {status} in state {self.state.value}")
+
+    def _on_disconnect(self, msg: m.Disconnect, now: float) -> None:
+        self._end(ev.EndReason.DISCONNECT, f"the router disconnected: {msg.reason}")
+
+    def _on_request_leaseset(self, msg: m.RequestVariableLeaseSet, now: float) -> None:
+        if self.state is not SessionState.CREATED or msg.session_id != self.session_id:
+            self._violation(f"RequestVariableLeaseSet for session {msg.session_id} ignored")
+            return
+        published = max(self.router_time_ms(now) // 1000, self._last_published + 1)
+        leases = tuple(Lease2.from_lease(lease) for lease in msg.leases)
+        expires = max((lease.end for lease in leases), default=published + 600)
+        try:
+            lease_set = LeaseSet2.build(
+                self.keys,
+                encryption_keys=[EncryptionKey(int(EncType.ECIES_X25519), self._x_pub)],
+                leases=leases,
+                published=published,
+                expires=max(expires, published + 1),
+                unpublished=self._unpublished,
+            )
+        except (DataFormatError, ValueError) as exc:
+            self._violation(f"cannot build a lease set from the router's leases: {exc}")
+            return
+        self._last_published = published
+        self._queue(
+            m.CreateLeaseSet2(
+                msg.session_id, lease_set, ((int(EncType.ECIES_X25519), self._x_priv),)
+            )
+        )
+        self._leasesets += 1
+        self._events.append(ev.LeaseSetCreated(published, len(leases), self._leasesets == 1))
+
+    def _on_payload(self, body: bytes) -> None:
+        if len(body) < _PAYLOAD_HEAD.size:
+            self._violation(f"MessagePayload: body of {len(body)} bytes is truncated")
+            return
+        _sid, message_id, length = _PAYLOAD_HEAD.unpack_from(body)
+        if length != len(body) - _PAYLOAD_HEAD.size:
+            self._violation(f"MessagePayload: payload length {length} != {len(body) - 10}")
+            return
+        try:
+            with memoryview(body) as view:
+                got = unwrap(view[_PAYLOAD_HEAD.size :], max_size=self.max_payload_size)
+        except DataFormatError as exc:
+            self.dropped_payloads += 1
+            self._events.append(ev.PayloadDropped(message_id, str(exc)))
+            return
+        self._events.append(
+            ev.PayloadReceived(got.protocol, got.src_port, got.dst_port, got.data, message_id)
+        )
+
+    def _on_message_status(self, msg: m.MessageStatus, now: float) -> None:
+        nonce = msg.nonce
+        if nonce == 0 or nonce not in self._pending_sends:
+            self.unmatched_statuses += 1
+            return
+        outcome = ev.classify_status(msg.status)
+        if outcome is not ev.SendOutcome.ACCEPTED:
+            del self._pending_sends[nonce]
+        text = ev.STATUS_TEXT.get(msg.status, f"unknown status {msg.status}")
+        self._events.append(ev.SendStatus(nonce, outcome, msg.status, text, msg.message_id))
+
+    def _on_host_reply(self, msg: m.HostReply, now: float) -> None:
+        entry = self._pending_lookups.pop(msg.request_id, None)
+        if entry is None:
+            self._violation(f"HostReply for unknown request {msg.request_id}")
+            return
+        name, _, key = entry
+        dest = msg.destination
+        if msg.result != 0 or dest is None:
+            reason = HOST_REPLY_TEXT.get(msg.result, f"lookup failed (code {msg.result})")
+            self._events.append(ev.LookupResult(msg.request_id, name, None, reason))
+        elif key is not None and dest.hash != key:
+            reason = "the router returned a destination with a different hash"
+            self._events.append(ev.LookupResult(msg.request_id, name, None, reason))
+        else:
+            self._events.append(ev.LookupResult(msg.request_id, name, dest))
+
+    def _on_dest_reply(self, msg: m.DestReply, now: float) -> None:
+        key = msg.destination.hash if msg.destination is not None else msg.hash
+        matched = [rid for rid, (_, _, k) in self._pending_lookups.items() if k == key]
+        if not matched:
+            self._violation("DestReply for a hash we did not ask about")
+            return
+        for rid in matched:
+            name = self._pending_lookups.pop(rid)[0]
+            reason = "" if msg.destination is not None else "not found"
+            self._events.append(ev.LookupResult(rid, name, msg.destination, reason))
+
+    def _on_bandwidth(self, msg: m.BandwidthLimits, now: float) -> None:
+        self._events.append(ev.BandwidthLimitsReceived(msg.limits))
+
+
+_HANDLERS: dict[type[m.Message], Callable[[I2CPSession, Any, float], None]] = {
+    m.SetDate: I2CPSession._on_set_date,
+    m.SessionStatus: I2CPSession._on_session_status,
+    m.Disconnect: I2CPSession._on_disconnect,
+    m.RequestVariableLeaseSet: I2CPSession._on_request_leaseset,
+    m.MessageStatus: I2CPSession._on_message_status,
+    m.HostReply: I2CPSession._on_host_reply,
+    m.DestReply: I2CPSession._on_dest_reply,
+    m.BandwidthLimits: I2CPSession._on_bandwidth,
+}

@@ -1,0 +1,25 @@
+"""Fixtures for the I2CP tests: ``i2cp_router`` yields the (host, port) of a router's I2CP port.
+
+Parametrised by router kind so the same tests run against every router we have; a param carries
+the ``i2pd`` marker when it needs the real i2pd.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+ZERO_HOP = {
+    "inbound.length": "0",
+    "outbound.length": "0",
+    "inbound.quantity": "1",
+    "outbound.quantity": "1",
+}
+
+
+@pytest.fixture(params=[pytest.param("i2pd", marks=pytest.mark.i2pd)])
+def i2cp_router(request: pytest.FixtureRequest) -> tuple[str, int]:
+    """(host, port) of a router's I2CP listener."""
+    if request.param == "i2pd":
+        instance = request.getfixturevalue("i2pd")
+        return instance.i2cp_address  # type: ignore[no-any-return]
+    raise AssertionError(f"unknown router kind {request.param}")  # pragma: no cover
