@@ -6,7 +6,11 @@ the ``i2pd`` marker when it needs the real i2pd.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+
+from tests.embedded import embedded_router
 
 ZERO_HOP = {
     "inbound.length": "0",
@@ -16,10 +20,12 @@ ZERO_HOP = {
 }
 
 
-@pytest.fixture(params=[pytest.param("i2pd", marks=pytest.mark.i2pd)])
-def i2cp_router(request: pytest.FixtureRequest) -> tuple[str, int]:
-    """(host, port) of a router's I2CP listener."""
+@pytest.fixture(params=[pytest.param("i2pd", marks=pytest.mark.i2pd), "embedded"])
+async def i2cp_router(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, int]]:
+    """(host, port) of a router's I2CP listener: the real i2pd, or our embedded router."""
     if request.param == "i2pd":
         instance = request.getfixturevalue("i2pd")
-        return instance.i2cp_address  # type: ignore[no-any-return]
-    raise AssertionError(f"unknown router kind {request.param}")  # pragma: no cover
+        yield instance.i2cp_address
+        return
+    async with embedded_router(seed=1) as target:
+        yield target.i2cp_address

@@ -304,3 +304,20 @@ async def test_hostile_router_after_ready_fails_pending() -> None:
         with pytest.raises(I2CPProtocolError):
             await client.receive(timeout=5)
         await client.close()
+
+
+async def test_offline_keys_open_a_session_on_the_embedded_router() -> None:
+    """With offline keys the SessionConfig carries the offline block and is transient-signed."""
+    import time
+
+    from i2p_streaming.data import PrivateKeys, SigType
+    from tests.embedded import embedded_router
+
+    keys = PrivateKeys.generate().with_offline_signature(
+        SigType.EdDSA_SHA512_Ed25519, int(time.time()) + 3600
+    )
+    async with embedded_router(seed=1) as target:
+        host, port = target.i2cp_address
+        async with await I2CPClient.connect(host, port, keys=keys, timeout=10) as client:
+            assert client.destination == keys.destination
+            assert client.session_id is not None

@@ -19,9 +19,11 @@ from i2p_streaming.data import (
     Destination,
     Lease,
     LeaseSet2,
+    OfflineSignature,
     PrivateKeys,
     SigType,
     b64decode,
+    b64encode,
     decode_date,
     decode_mapping,
     decode_string,
@@ -150,9 +152,23 @@ class SessionConfig:
     signature: bytes
 
     @classmethod
-    def create(cls, keys: PrivateKeys, options: Mapping[str, str], date_ms: int) -> SessionConfig:
-        """Build and sign a config. Raises DataFormatError for options that cannot be encoded."""
+    def create(
+        cls,
+        keys: PrivateKeys,
+        options: Mapping[str, str],
+        date_ms: int,
+        *,
+        add_offline_options: bool = True,
+    ) -> SessionConfig:
+        """Build and sign a config. Raises DataFormatError for options that cannot be encoded.
+
+        With offline keys, the three ``i2cp.leaseSetOffline*``/transient-key options are added
+        and the config is signed by the transient key (reference C.6); ``add_offline_options=False``
+        leaves the options exactly as given (tests of router-side checks use it).
+        """
         opts = dict(options)
+        if keys.offline is not None and add_offline_options:
+            opts.update(offline_session_options(keys.offline))
         body = keys.destination.to_bytes() + encode_mapping(opts) + encode_date(date_ms)
         return cls(keys.destination, opts, date_ms, keys.sign(body))
 
@@ -199,6 +215,17 @@ class SessionConfig:
         transient = cfg._transient()
         length = dest.signature_length if transient is None else transient[0].signature_length
         return cls(dest, options, date_ms, r.take(length, "signature"))
+
+
+def offline_session_options(offline: OfflineSignature) -> dict[str, str]:
+    """The SessionConfig options that carry an offline signature block (reference C.6)."""
+    return {
+        "i2cp.leaseSetOfflineExpiration": str(offline.expires),
+        TRANSIENT_KEY_OPTION: (
+            f"{int(offline.transient_sig_type)}:{b64encode(offline.transient_public_key)}"
+        ),
+        "i2cp.leaseSetOfflineSignature": b64encode(offline.signature),
+    }
 
 
 class Message:
@@ -628,8 +655,8 @@ class HostLookup(Message):
             key = r.string()
         elif kind == 4:
             key = r.destination()
-        else:
-            raise DataFormatError(f"HostLookup: unknown lookup type {kind} at offset 10")
+        else:  # a type from a newer API: keep the key bytes so a router can answer "unsupported"
+            key = r.rest()
         r.done()
         return cls(sid, rid, timeout, kind, key)
 

@@ -1,0 +1,357 @@
+"""One client connection of the embedded router: the router side of the I2CP protocol.
+
+Frames are read with the shared :class:`~i2p_streaming.i2cp.frames.FrameReader` and decoded
+with :mod:`i2p_streaming.i2cp.messages`. Anything that breaks the protocol (first byte not
+0x2A, oversized or truncated frames, malformed bodies, unknown or router-to-client message
+types) gets a Disconnect with the reason and the socket is closed; nothing a client sends can
+raise out of this class. Back-pressure: reading stops while the client does not read what we
+send (write buffer above its high-water mark) or while its own payloads in flight exceed the
+router's ``max_pending_bytes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from i2p_streaming.errors import DataFormatError
+from i2p_streaming.i2cp import messages as m
+from i2p_streaming.i2cp.frames import Frame, FrameReader
+from i2p_streaming.router.checks import check_lease_set, check_session_config
+
+if TYPE_CHECKING:
+    from i2p_streaming.router.server import EmbeddedRouter, Session
+
+__all__ = ["PROTOCOL_BYTE", "ROUTER_API_VERSION", "ClientConnection"]
+
+log = logging.getLogger("i2p_streaming.router")
+
+PROTOCOL_BYTE = 0x2A
+#: MessageStatus codes the router sends.
+STATUS_ACCEPTED = 1
+STATUS_SUCCESS = 4
+STATUS_BAD_SESSION = 10
+STATUS_EXPIRED = 14
+STATUS_NO_TUNNELS = 16
+STATUS_NO_LEASESET = 21
+_LOOKUP_UNSUPPORTED = 7
+#: API version announced in SetDate.
+ROUTER_API_VERSION = "0.9.66"
+#: client in/out, router in/in-burst/out/out-burst (KBytes/s), burst seconds, 9 unused.
+_DEFAULT_LIMITS = (8192, 8192, 8192, 8192, 8192, 8192, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+_ROUTER_TO_CLIENT = frozenset(
+    {
+        m.SessionStatus,
+        m.MessageStatus,
+        m.BandwidthLimits,
+        m.MessagePayload,
+        m.SetDate,
+        m.DestReply,
+        m.RequestVariableLeaseSet,
+        m.HostReply,
+    }
+)
+
+
+class ClientConnection(asyncio.Protocol):
+    """The router's side of one client socket (at most one session, like i2pd)."""
+
+    def __init__(self, router: EmbeddedRouter) -> None:
+        self.router = router
+        self.session: Session | None = None
+        self.transport: asyncio.Transport | None = None
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reader = FrameReader()
+        self._started = False
+        self._authorized = router.username is None and router.password is None
+        self._open = False
+        self._pending = 0
+        self._paused: set[str] = set()
+        self.disconnect_reason: str | None = None
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._open = True
+        transport.set_write_buffer_limits(high=self.router.max_queue_bytes)
+        self.router.connection_opened(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._open = False
+        self.router.connection_closed(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._pause("writing")
+
+    def resume_writing(self) -> None:
+        self._resume("writing")
+
+    def data_received(self, data: bytes) -> None:
+        if not self._open:
+            return
+        if not self._started:
+            if data[0] != PROTOCOL_BYTE:
+                self.disconnect(f"expected the I2CP protocol byte 0x2a, got 0x{data[0]:02x}")
+                return
+            self._started = True
+            data = data[1:]
+        reader = self._reader
+        reader.feed(data)
+        while self._open:
+            frame = reader.next_frame()
+            if frame is None:
+                break
+            if not isinstance(frame, Frame):
+                self.disconnect(frame.reason)
+                break
+            self._dispatch(frame)
+        self.router.run_due()
+
+    def eof_received(self) -> bool:
+        error = self._reader.eof_error()
+        if error is not None and self._open:
+            self.disconnect(f"truncated frame: {error.reason}")
+        else:
+            self.close()
+        return False
+
+    # -- output and flow control -------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True until the router closes the connection or the client goes away."""
+        return self._open
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes written but not yet taken by the client's socket."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
+    def send(self, msg: m.Message) -> None:
+        """Queue one message for the client (dropped silently once closing)."""
+        if self._open and self.transport is not None:
+            self.transport.write(m.encode_message(msg))
+
+    def close(self) -> None:
+        """Close after flushing what is queued."""
+        self._open = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping what is queued."""
+        self._open = False
+        if self.transport is not None:
+            self.transport.abort()
+
+    def disconnect(self, reason: str, *, error: bool = True) -> None:
+        """Send Disconnect(reason) and close; ``error`` counts it as a protocol error."""
+        if not self._open:
+            return
+        if error:
+            self.router.protocol_errors += 1
+            log.info("disconnecting I2CP client %s: %s", self._peer(), reason)
+        self.disconnect_reason = reason
+        self.send(m.Disconnect(reason.encode()[:255].decode(errors="ignore")))
+        self.close()
+
+    def _peer(self) -> str:
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
+
+    def add_pending(self, size: int) -> None:
+        """``size`` bytes of ours are scheduled for delivery; pause reading above the bound."""
+        self._pending += size
+        if self._pending > self.router.max_pending_bytes:
+            self._pause("pending")
+
+    def remove_pending(self, size: int) -> None:
+        """``size`` bytes of ours left the scheduler; resume reading below half the bound."""
+        self._pending -= size
+        if self._pending <= self.router.max_pending_bytes // 2:
+            self._resume("pending")
+
+    def _pause(self, why: str) -> None:
+        if not self._paused and self.transport is not None and self._open:
+            self.transport.pause_reading()
+            self.router.read_pauses += 1
+        self._paused.add(why)
+
+    def _resume(self, why: str) -> None:
+        if why not in self._paused:
+            return
+        self._paused.discard(why)
+        if not self._paused and self.transport is not None and self._open:
+            self.transport.resume_reading()
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def _dispatch(self, frame: Frame) -> None:
+        try:
+            msg = m.decode_message(frame.msg_type, frame.body)
+        except DataFormatError as exc:
+            self.disconnect(f"malformed message of type {frame.msg_type}: {exc}")
+            return
+        if not self._authorized and not isinstance(msg, m.GetDate):
+            self.disconnect("Authorization required")
+            return
+        handler = _HANDLERS.get(type(msg))
+        if handler is not None:
+            handler(self, msg)
+        elif isinstance(msg, m.UnknownMessage):
+            self.disconnect(f"unsupported message type {msg.msg_type}")
+        elif type(msg) in _ROUTER_TO_CLIENT:
+            self.disconnect(f"unexpected {type(msg).__name__} from a client")
+        else:
+            self.disconnect(f"{type(msg).__name__} is not supported; use CreateLeaseSet2")
+
+    def _session_for(self, session_id: int) -> Session | None:
+        session = self.session
+        return session if session is not None and session.session_id == session_id else None
+
+    def _on_get_date(self, msg: m.GetDate) -> None:
+        router = self.router
+        if router.username is not None or router.password is not None:
+            auth = msg.auth or {}
+            if auth.get("i2cp.username") != (router.username or "") or auth.get(
+                "i2cp.password"
+            ) != (router.password or ""):
+                self.disconnect("Authorization failed")
+                return
+            self._authorized = True
+        self.send(m.SetDate(router.wall_ms(), ROUTER_API_VERSION if msg.version else None))
+
+    def _on_create_session(self, msg: m.CreateSession) -> None:
+        router = self.router
+        if self.session is not None:
+            self.send(m.SessionStatus(self.session.session_id, m.SessionStatus.REFUSED))
+            return
+        cfg = msg.config
+        reason = check_session_config(cfg, router.wall_ms())
+        if reason is not None:
+            log.info("refusing session for %s: %s", cfg.destination.b32, reason)
+            self.send(m.SessionStatus(m.NO_SESSION, m.SessionStatus.INVALID))
+            return
+        if router.destination_in_use(cfg.destination):
+            log.info("refusing session for %s: destination in use", cfg.destination.b32)
+            self.send(m.SessionStatus(m.NO_SESSION, m.SessionStatus.REFUSED))
+            return
+        self.session = router.add_session(self, cfg.destination, cfg.options)
+        self.send(m.SessionStatus(self.session.session_id, m.SessionStatus.CREATED))
+        router.request_lease_set(self.session)
+
+    def _on_reconfigure(self, msg: m.ReconfigureSession) -> None:
+        session = self._session_for(msg.session_id)
+        if session is None:
+            self.send(m.SessionStatus(msg.session_id, m.SessionStatus.INVALID))
+            return
+        cfg = msg.config
+        reason = check_session_config(cfg, self.router.wall_ms())
+        if reason is None and cfg.destination != session.destination:
+            reason = "ReconfigureSession for another destination"
+        if reason is not None:
+            log.info("rejecting reconfiguration of session %d: %s", session.session_id, reason)
+            self.send(m.SessionStatus(session.session_id, m.SessionStatus.INVALID))
+            return
+        session.options.update(cfg.options)
+        self.send(m.SessionStatus(session.session_id, m.SessionStatus.UPDATED))
+
+    def _on_destroy(self, msg: m.DestroySession) -> None:
+        session = self._session_for(msg.session_id)
+        if session is None:
+            self.send(m.SessionStatus(msg.session_id, m.SessionStatus.INVALID))
+            return
+        self.router.remove_session(session)
+        self.session = None
+        self.send(m.SessionStatus(session.session_id, m.SessionStatus.DESTROYED))
+        self.close()
+
+    def _on_create_lease_set(self, msg: m.CreateLeaseSet2) -> None:
+        session = self._session_for(msg.session_id)
+        if session is None:
+            self.disconnect(f"CreateLeaseSet2 for unknown session {msg.session_id}")
+            return
+        reason = check_lease_set(msg, session.hash, self.router.wall_ms() // 1000)
+        if reason is not None:
+            self.disconnect(f"invalid CreateLeaseSet2: {reason}")
+            return
+        session.lease_set = msg.lease_set
+
+    def _on_send(self, msg: m.SendMessage | m.SendMessageExpires) -> None:
+        session = self._session_for(msg.session_id)
+        if session is None:
+            code = STATUS_BAD_SESSION
+        elif (
+            isinstance(msg, m.SendMessageExpires)
+            and msg.expiration_ms
+            and msg.expiration_ms < self.router.wall_ms()
+        ):
+            code = STATUS_EXPIRED
+        else:
+            code = self.router.route(session, msg.destination, msg.payload)
+        if msg.nonce == 0:
+            return
+        sid = msg.session_id
+        mid = self.router.next_message_id()
+        size = len(msg.payload)
+        if session is not None and not session.final_status_only and code == STATUS_SUCCESS:
+            self.send(m.MessageStatus(sid, mid, STATUS_ACCEPTED, size, msg.nonce))
+        self.send(m.MessageStatus(sid, mid, code, size, msg.nonce))
+
+    def _on_host_lookup(self, msg: m.HostLookup) -> None:
+        if msg.lookup_type > 4:
+            self.send(m.HostReply(msg.session_id, msg.request_id, _LOOKUP_UNSUPPORTED))
+            return
+        router = self.router
+        key = msg.key
+        if isinstance(key, str):
+            dest = router.resolve(key)
+        elif isinstance(key, bytes):
+            dest = router.find(key)
+        else:
+            dest = router.find(key.hash)
+        if dest is None:
+            self.send(m.HostReply(msg.session_id, msg.request_id, 1))
+            return
+        options: dict[str, str] | None = None
+        if msg.lookup_type >= 2:
+            session = router.find_session(dest.hash)
+            options = dict(session.lease_set.properties) if session and session.lease_set else {}
+        self.send(m.HostReply(msg.session_id, msg.request_id, 0, dest, options))
+
+    def _on_dest_lookup(self, msg: m.DestLookup) -> None:
+        dest = self.router.find(msg.hash)
+        self.send(m.DestReply(dest, None) if dest is not None else m.DestReply(None, msg.hash))
+
+    def _on_bandwidth(self, msg: m.GetBandwidthLimits) -> None:
+        limits = _DEFAULT_LIMITS
+        rate = self.router.impairments.rate
+        if rate is not None:
+            kbps = max(1, int(rate // 1024))
+            limits = (kbps, kbps, *limits[2:])
+        self.send(m.BandwidthLimits(limits))
+
+    def _on_disconnect(self, msg: m.Disconnect) -> None:
+        log.debug("client %s disconnected: %s", self._peer(), msg.reason)
+        self.close()
+
+
+_HANDLERS: dict[type[m.Message], Callable[[ClientConnection, Any], None]] = {
+    m.GetDate: ClientConnection._on_get_date,
+    m.CreateSession: ClientConnection._on_create_session,
+    m.ReconfigureSession: ClientConnection._on_reconfigure,
+    m.DestroySession: ClientConnection._on_destroy,
+    m.CreateLeaseSet2: ClientConnection._on_create_lease_set,
+    m.SendMessage: ClientConnection._on_send,
+    m.SendMessageExpires: ClientConnection._on_send,
+    m.HostLookup: ClientConnection._on_host_lookup,
+    m.DestLookup: ClientConnection._on_dest_lookup,
+    m.GetBandwidthLimits: ClientConnection._on_bandwidth,
+    m.Disconnect: ClientConnection._on_disconnect,
+}
