@@ -1,0 +1,45 @@
+"""The sans-I/O I2P streaming protocol: packet codec, per-stream state machine, manager.
+
+See :class:`StreamManager` for the inputs/outputs contract.
+"""
+
+from i2p_streaming.streaming.connection import OutgoingPacket, State, StreamStats
+from i2p_streaming.streaming.events import (
+    ConnectionClosed,
+    ConnectionEstablished,
+    ConnectionFailed,
+    ConnectionRequested,
+    ConnectionReset,
+    DataReceived,
+    Event,
+    IncomingConnection,
+    PeerClosed,
+    PingAnswered,
+    PingTimeout,
+    SendBufferAvailable,
+)
+from i2p_streaming.streaming.manager import StreamManager
+from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.packet import Flags, Packet
+
+__all__ = [
+    "ConnectionClosed",
+    "ConnectionEstablished",
+    "ConnectionFailed",
+    "ConnectionRequested",
+    "ConnectionReset",
+    "DataReceived",
+    "Event",
+    "Flags",
+    "IncomingConnection",
+    "OutgoingPacket",
+    "Packet",
+    "PeerClosed",
+    "PingAnswered",
+    "PingTimeout",
+    "SendBufferAvailable",
+    "State",
+    "StreamManager",
+    "StreamOptions",
+    "StreamStats",
+]

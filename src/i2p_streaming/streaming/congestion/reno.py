@@ -1,0 +1,43 @@
+"""TCP-like slow start / congestion avoidance counted in packets (reference B.5-B.7)."""
+
+from __future__ import annotations
+
+__all__ = ["RenoController"]
+
+
+class RenoController:
+    """Slow start up to ``ssthresh``, then one packet per window of acks; halve on loss,
+    drop to one packet on timeout; always within [1, max_window]."""
+
+    __slots__ = ("_acc", "max_window", "ssthresh", "window")
+
+    def __init__(self, initial_window: int = 3, max_window: int = 128, ssthresh: int = 64):
+        self.max_window = max(1, max_window)
+        self.window = max(1, min(initial_window, self.max_window))
+        self.ssthresh = max(2, min(ssthresh, self.max_window))
+        self._acc = 0
+
+    def on_ack(self, acked: int, now: float) -> None:
+        window = self.window
+        if window < self.ssthresh:
+            window = min(window + acked, self.ssthresh)
+        else:
+            self._acc += acked
+            if self._acc >= window:
+                self._acc -= window
+                window += 1
+        self.window = min(window, self.max_window)
+
+    def on_fast_retransmit(self, now: float) -> None:
+        self.ssthresh = max(2, self.window // 2)
+        self.window = self.ssthresh
+        self._acc = 0
+
+    def on_timeout(self, now: float) -> None:
+        self.ssthresh = max(2, self.window // 2)
+        self.window = 1
+        self._acc = 0
+
+    def on_choke(self) -> None:
+        self.window = 1
+        self._acc = 0

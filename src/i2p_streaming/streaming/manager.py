@@ -1,0 +1,523 @@
+"""The sans-I/O streaming endpoint of one local destination (aioquic-style).
+
+Inputs are method calls (:meth:`StreamManager.receive_payload`, :meth:`~StreamManager.connect`,
+:meth:`~StreamManager.send`, ...); after each one the shell pulls
+:meth:`~StreamManager.payloads_to_send`, :meth:`~StreamManager.next_event` until None, and
+:meth:`~StreamManager.get_timer` (one deadline from one timer heap), and calls
+:meth:`~StreamManager.handle_timer` when it passes. Time is always passed in as ``now``
+(monotonic seconds); nothing here reads a clock, sleeps or does I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import secrets
+import struct
+from collections import OrderedDict, deque
+from typing import Protocol, TypeVar
+
+from i2p_streaming.data import Destination, PrivateKeys
+from i2p_streaming.errors import DataFormatError
+from i2p_streaming.streaming.connection import Connection, OutgoingPacket, State, StreamStats
+from i2p_streaming.streaming.events import Event, IncomingConnection, PingAnswered, PingTimeout
+from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.packet import (
+    ECHO,
+    FROM,
+    NO_ACK,
+    RESET,
+    SYN,
+    Packet,
+    peer_key_of,
+    verify_packet,
+)
+
+__all__ = ["StreamManager"]
+
+_HASH_WORDS = struct.Struct(">8I")
+#: Early packets (sendStreamId 0, no SYN yet) are kept this long (B.11, i2pd's 10 s).
+PENDING_TIMEOUT = 10.0
+MAX_PENDING_STREAMS = 64
+MAX_PENDING_PER_STREAM = 16
+MAX_CLOSED_IDS = 8192
+MAX_MANAGER_OUT = 1024
+MAX_PINGS = 1024
+MAX_PING_PAYLOAD = 32
+DEFAULT_BACKLOG = 64
+
+_K = TypeVar("_K")
+
+
+class _TimerTarget(Protocol):
+    _timer_at: float | None
+
+    def on_timer(self, now: float) -> None: ...
+
+
+class _Ping:
+    __slots__ = ("_timer_at", "destination", "manager", "ping_id", "sent_at")
+
+    def __init__(self, manager: StreamManager, ping_id: int, dest: Destination, now: float):
+        self.manager = manager
+        self.ping_id = ping_id
+        self.destination = dest
+        self.sent_at = now
+        self._timer_at: float | None = None
+
+    def on_timer(self, now: float) -> None:
+        if self.manager._pings.pop(self.ping_id, None) is self:
+            self.manager.push_event(PingTimeout(self.ping_id))
+
+
+class _Housekeeping:
+    """Expires held early packets."""
+
+    __slots__ = ("_timer_at", "manager")
+
+    def __init__(self, manager: StreamManager) -> None:
+        self.manager = manager
+        self._timer_at: float | None = None
+
+    def on_timer(self, now: float) -> None:
+        self.manager._expire_pending(now)
+
+
+class StreamManager:
+    """All streams of one local destination.
+
+    ``keys`` sign our SYN/SYN-reply/CLOSE/RESET/ping packets; ``options`` are the defaults for
+    every stream (``connect`` may override per stream); ``rng`` replaces :mod:`secrets` for
+    stream ids (tests). ``epoch_offset`` (seconds to add to ``now`` to get Unix time, settable
+    later) enables the expiry check of peers' offline signatures; while it is None only their
+    signatures are checked.
+    """
+
+    def __init__(
+        self,
+        keys: PrivateKeys,
+        options: StreamOptions | None = None,
+        *,
+        rng: random.Random | None = None,
+        epoch_offset: float | None = None,
+    ) -> None:
+        self.keys = keys
+        self.destination: Destination = keys.destination
+        self.options = options or StreamOptions()
+        self.epoch_offset = epoch_offset
+        self._rng = rng
+        self._conns: dict[int, Connection] = {}
+        self._by_peer: dict[int, Connection] = {}  # inbound streams by the peer's id
+        self._listeners: dict[int, int] = {}  # port -> backlog
+        self._half_open: dict[int, int] = {}  # port -> inbound streams with SYN reply unacked
+        self._events: deque[Event] = deque()
+        self._out: list[OutgoingPacket] = []
+        self._dirty: dict[Connection, None] = {}
+        self._heap: list[tuple[float, int, _TimerTarget]] = []
+        self._tie = itertools.count()
+        self._pings: dict[int, _Ping] = {}
+        self._pending: dict[int, list[tuple[bytes, int, int, float]]] = {}
+        self._closed: OrderedDict[int, float] = OrderedDict()  # our id -> reusable after
+        self._recent_syn: OrderedDict[tuple[int, bytes], float] = OrderedDict()
+        self._housekeeping = _Housekeeping(self)
+        #: Counters of things peers did that were dropped (name -> count).
+        self.counters: dict[str, int] = {}
+        #: The last unexpected exception swallowed by ``receive_payload`` (a bug if not None).
+        self.last_error: BaseException | None = None
+
+    # ================================================================== helpers for Connection
+    def count(self, name: str) -> None:
+        self.counters[name] = self.counters.get(name, 0) + 1
+
+    def push_event(self, event: Event) -> None:
+        self._events.append(event)
+
+    def mark_dirty(self, conn: Connection) -> None:
+        self._dirty[conn] = None
+
+    def is_dirty(self, conn: Connection) -> bool:
+        return conn in self._dirty
+
+    def queue_out(self, packet: OutgoingPacket) -> None:
+        if len(self._out) < MAX_MANAGER_OUT:
+            self._out.append(packet)
+        else:
+            self.count("out_queue_full")
+
+    def epoch_now(self, now: float) -> float | None:
+        return None if self.epoch_offset is None else now + self.epoch_offset
+
+    def schedule(self, target: _TimerTarget, deadline: float) -> None:
+        """Make sure ``target.on_timer`` runs at or before ``deadline`` (lazy heap entries)."""
+        current = target._timer_at
+        if current is None or deadline < current:
+            target._timer_at = deadline
+            heapq.heappush(self._heap, (deadline, next(self._tie), target))
+            if len(self._heap) > 4 * (len(self._conns) + len(self._pings)) + 256:
+                self._compact_heap()
+
+    def _compact_heap(self) -> None:
+        heap = [entry for entry in self._heap if entry[2]._timer_at == entry[0]]
+        heapq.heapify(heap)
+        self._heap = heap
+
+    def remove(self, conn: Connection, now: float) -> None:
+        """Forget ``conn``; its id stays reserved for ``time_wait`` seconds."""
+        if conn.state is State.DEAD:
+            return
+        if not conn.initiator and not conn._syn_acked:
+            self._half_open_dec(conn.local_port)
+        conn.state = State.DEAD
+        conn._timer_at = None
+        self._dirty.pop(conn, None)
+        self._conns.pop(conn.stream_id, None)
+        if self._by_peer.get(conn.peer_id) is conn:
+            del self._by_peer[conn.peer_id]
+            self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
+        self._remember(self._closed, conn.stream_id, now)
+
+    def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:
+        cache[key] = now + max(self.options.time_wait, 120.0)
+        cache.move_to_end(key)
+        while cache and (len(cache) > MAX_CLOSED_IDS or next(iter(cache.values())) <= now):
+            cache.popitem(last=False)
+
+    def syn_reply_acked(self, conn: Connection) -> None:
+        """An inbound stream completed its handshake: it no longer counts in the backlog."""
+        self._half_open_dec(conn.local_port)
+
+    def _half_open_dec(self, port: int) -> None:
+        n = self._half_open.get(port, 0) - 1
+        if n > 0:
+            self._half_open[port] = n
+        else:
+            self._half_open.pop(port, None)
+
+    def _new_id(self) -> int:
+        while True:
+            sid = self._rng.getrandbits(32) if self._rng is not None else secrets.randbits(32)
+            if not sid or sid in self._conns or sid in self._pings:
+                continue
+            if sid in self._closed:
+                continue  # expired entries are pruned on insert; a rare extra retry is fine
+            return sid
+
+    # ================================================================== inputs
+    def receive_payload(self, payload: bytes, src_port: int, dst_port: int, now: float) -> None:
+        """Process one received streaming packet (raw bytes, after the I2CP gzip wrapper).
+
+        Never raises: malformed, unverifiable or unexpected packets are dropped and counted in
+        :attr:`counters`. May queue events, packets (SYN reply, RESET, pong, ACKs) and timers.
+        """
+        try:
+            packet = Packet.decode(payload)
+        except DataFormatError:
+            self.count("malformed")
+            return
+        try:
+            self._dispatch(packet, bytes(payload), src_port, dst_port, now)
+        except Exception as exc:  # a bug must not kill the session; keep it visible
+            self.last_error = exc
+            self.count("internal_error")
+
+    def _dispatch(self, p: Packet, raw: bytes, src_port: int, dst_port: int, now: float) -> None:
+        flags = p.flags
+        if flags & ECHO:
+            self._on_echo(p, raw, src_port, dst_port, now)
+            return
+        sid = p.send_stream_id
+        if sid:
+            conn = self._conns.get(sid)
+            if conn is not None:
+                conn.receive(p, raw, now)
+            else:
+                self.count("unknown_stream")
+            return
+        rid = p.receive_stream_id
+        conn = self._by_peer.get(rid)
+        if conn is not None and (not flags & SYN or conn.peer == p.from_destination):
+            conn.receive(p, raw, now)
+            return
+        if flags & SYN:
+            self._on_syn(p, raw, src_port, dst_port, now)
+        elif flags & RESET or not rid:
+            self.count("unknown_stream")
+        else:
+            self._hold(rid, raw, src_port, dst_port, now)
+
+    def _on_syn(self, p: Packet, raw: bytes, src_port: int, dst_port: int, now: float) -> None:
+        peer = p.from_destination
+        if peer is None or not p.receive_stream_id:
+            self.count("bad_syn")
+            return
+        if not verify_packet(raw, p, epoch_now=self.epoch_now(now)):
+            self.count("bad_signature")
+            return
+        if len(p.nacks) == 8 and _HASH_WORDS.pack(*p.nacks) != self.destination.hash:
+            self.count("replay_hash_mismatch")
+            return
+        key = (p.receive_stream_id, peer.hash)
+        expiry = self._recent_syn.get(key)
+        if expiry is not None and expiry > now:
+            self.count("replayed_syn")
+            return
+        port = dst_port if dst_port in self._listeners else 0
+        backlog = self._listeners.get(port)
+        limit = self.options.max_concurrent_streams
+        if backlog is None:
+            self._refuse(p, peer, src_port, dst_port, "no_listener")
+            return
+        if self._half_open.get(port, 0) >= backlog or (0 < limit <= len(self._conns)):
+            self._refuse(p, peer, src_port, dst_port, "limit")
+            return
+        conn = Connection(
+            self,
+            self._new_id(),
+            peer,
+            initiator=False,
+            local_port=dst_port,
+            remote_port=src_port,
+            options=self.options,
+            now=now,
+            peer_id=p.receive_stream_id,
+            peer_key=peer_key_of(peer, p.offline_signature),
+            peer_mtu=p.max_packet_size,
+        )
+        self._conns[conn.stream_id] = conn
+        self._by_peer[p.receive_stream_id] = conn
+        self._half_open[dst_port] = self._half_open.get(dst_port, 0) + 1
+        self.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
+        conn.receive(p, raw, now, verified=True)
+        for held, src, dst, _t in self._pending.pop(p.receive_stream_id, ()):
+            self.receive_payload(held, src, dst, now)
+        conn.reschedule()
+
+    def _refuse(self, p: Packet, peer: Destination, src: int, dst: int, why: str) -> None:
+        """Answer a verified SYN nobody takes with a signed RESET carrying FROM (Java)."""
+        self.count("refused_" + why)
+        reply = Packet(p.receive_stream_id, self._new_id(), 0, p.sequence_num, (), 1, RESET)
+        reply.from_destination = self.destination
+        reply.offline_signature = self.keys.offline
+        self.queue_out(OutgoingPacket(peer, dst, src, reply.encode_signed(self.keys)))
+
+    def _hold(self, rid: int, raw: bytes, src: int, dst: int, now: float) -> None:
+        held = self._pending.get(rid)
+        if held is None:
+            if len(self._pending) >= MAX_PENDING_STREAMS:
+                self.count("pending_full")
+                return
+            held = self._pending[rid] = []
+        if len(held) >= MAX_PENDING_PER_STREAM:
+            self.count("pending_full")
+            return
+        held.append((raw, src, dst, now))
+        self.count("held_early")
+        self.schedule(self._housekeeping, now + PENDING_TIMEOUT)
+
+    def _expire_pending(self, now: float) -> None:
+        earliest: float | None = None
+        for rid in list(self._pending):
+            # same arithmetic as the deadline scheduled in _hold, so the entry due now expires
+            kept = [item for item in self._pending[rid] if item[3] + PENDING_TIMEOUT > now]
+            if kept:
+                self._pending[rid] = kept
+                first = kept[0][3]
+                earliest = first if earliest is None else min(earliest, first)
+            else:
+                del self._pending[rid]
+                self.count("pending_expired")
+        if earliest is not None:
+            self.schedule(self._housekeeping, earliest + PENDING_TIMEOUT)
+
+    def _on_echo(self, p: Packet, raw: bytes, src: int, dst: int, now: float) -> None:
+        if p.send_stream_id:
+            peer = p.from_destination
+            if not self.options.answer_pings or peer is None:
+                self.count("ping_ignored")
+                return
+            if not verify_packet(raw, p, epoch_now=self.epoch_now(now)):
+                self.count("bad_signature")
+                return
+            pong = Packet(0, p.send_stream_id, 0, 0, (), 1, ECHO | NO_ACK)
+            pong.payload = p.payload[:MAX_PING_PAYLOAD]
+            self.queue_out(OutgoingPacket(peer, dst, src, pong.encode_signed(self.keys)))
+            return
+        ping = self._pings.pop(p.receive_stream_id, None)
+        if ping is None:
+            self.count("unknown_pong")
+            return
+        ping._timer_at = None
+        self.push_event(PingAnswered(ping.ping_id, now - ping.sent_at, p.payload))
+
+    def handle_timer(self, now: float) -> None:
+        """Run every timer due at ``now`` (retransmissions, delayed ACKs, connect and ping
+        timeouts, TIME-WAIT ends, early-packet expiry). May queue packets and events."""
+        heap = self._heap
+        due: list[_TimerTarget] = []
+        while heap and heap[0][0] <= now:
+            deadline, _, target = heapq.heappop(heap)
+            if target._timer_at == deadline:  # else: a superseded entry
+                target._timer_at = None
+                due.append(target)
+        for target in due:
+            target.on_timer(now)
+
+    def listen(self, port: int = 0, *, backlog: int = DEFAULT_BACKLOG) -> None:
+        """Accept new streams for destination ``port`` (0 = every port without its own
+        listener). ``backlog`` bounds inbound streams whose SYN reply is not acked yet; SYNs
+        beyond it (or with no listener) get a signed RESET."""
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port {port} out of range 0..65535")
+        if backlog < 1:
+            raise ValueError("backlog must be >= 1")
+        self._listeners[port] = backlog
+
+    def unlisten(self, port: int = 0) -> None:
+        """Stop accepting new streams on ``port``; existing streams are not affected."""
+        self._listeners.pop(port, None)
+
+    def connect(
+        self,
+        destination: Destination,
+        *,
+        port: int = 0,
+        local_port: int = 0,
+        now: float,
+        data: bytes = b"",
+        close: bool = False,
+        options: StreamOptions | None = None,
+    ) -> int:
+        """Open a stream to ``destination``:``port`` and return our stream id.
+
+        Queues a signed SYN carrying up to one packet of ``data`` (0-RTT); the rest of ``data``
+        follows as the window allows. ``close=True`` half-closes at once (SYN+CLOSE when the
+        data fits). Later: :class:`ConnectionEstablished` or :class:`ConnectionFailed`.
+        Raises ``ValueError`` for bad ports or ``data`` larger than the send buffer, and
+        ``ConnectionError`` when ``maxConcurrentStreams`` is reached.
+        """
+        for value in (port, local_port):
+            if not 0 <= value <= 65535:
+                raise ValueError(f"port {value} out of range 0..65535")
+        opts = options or self.options
+        limit = opts.max_concurrent_streams
+        if 0 < limit <= len(self._conns):
+            raise ConnectionError(f"too many concurrent streams (limit {limit})")
+        conn = Connection(
+            self,
+            self._new_id(),
+            destination,
+            initiator=True,
+            local_port=local_port,
+            remote_port=port,
+            options=opts,
+            now=now,
+        )
+        if len(data) > conn.syn_limit() + opts.buffer_size:
+            raise ValueError(
+                f"{len(data)} bytes of initial data exceed the send buffer "
+                f"({opts.buffer_size} + {conn.syn_limit()})"
+            )
+        self._conns[conn.stream_id] = conn
+        conn.start_syn(bytes(data), close)
+        self.mark_dirty(conn)
+        conn.reschedule()
+        return conn.stream_id
+
+    def _get(self, stream_id: int) -> Connection:
+        conn = self._conns.get(stream_id)
+        if conn is None:
+            raise ValueError(f"unknown stream id {stream_id}")
+        return conn
+
+    def send(self, stream_id: int, data: bytes | bytearray | memoryview, now: float) -> int:
+        """Queue ``data`` on the stream; return how many bytes the send buffer took.
+
+        Fewer than ``len(data)`` means the buffer is full: wait for
+        :class:`SendBufferAvailable`. Raises ``ValueError`` for an unknown stream and
+        ``BrokenPipeError`` after ``close`` or once the stream has ended.
+        """
+        conn = self._get(stream_id)
+        if conn.close_requested or conn.state not in (State.OPEN, State.CONNECTING):
+            raise BrokenPipeError(f"stream {stream_id} is closed for writing")
+        n = conn.write(data)
+        if n:
+            self.mark_dirty(conn)
+        return n
+
+    def close(self, stream_id: int, now: float) -> None:
+        """Half-close: queue a signed CLOSE after the buffered data; we keep receiving until
+        the peer's CLOSE (:class:`PeerClosed`), then :class:`ConnectionClosed`. Idempotent;
+        raises ``ValueError`` for an unknown stream."""
+        conn = self._get(stream_id)
+        if not conn.close_requested:
+            conn.request_close()
+            self.mark_dirty(conn)
+
+    def reset(self, stream_id: int, now: float) -> None:
+        """Abort the stream: queue a signed RESET (when the peer's id is known) and forget the
+        stream at once. No event is queued. Unknown ids are ignored."""
+        conn = self._conns.get(stream_id)
+        if conn is not None:
+            conn.reset(now, None)
+
+    def ping(
+        self, destination: Destination, now: float, timeout: float = 30.0, payload: bytes = b""
+    ) -> int:
+        """Queue a signed ping (ECHO with FROM) and return its id; later
+        :class:`PingAnswered` or :class:`PingTimeout`. ``payload`` is at most 32 bytes."""
+        if len(payload) > MAX_PING_PAYLOAD:
+            raise ValueError(f"ping payload is limited to {MAX_PING_PAYLOAD} bytes")
+        if len(self._pings) >= MAX_PINGS:
+            raise ConnectionError(f"too many pings outstanding ({MAX_PINGS})")
+        ping_id = self._new_id()
+        packet = Packet(ping_id, 0, 0, 0, (), 1, ECHO | NO_ACK | FROM)
+        packet.from_destination = self.destination
+        packet.offline_signature = self.keys.offline
+        packet.payload = bytes(payload)
+        ping = _Ping(self, ping_id, destination, now)
+        self._pings[ping_id] = ping
+        self.schedule(ping, now + timeout)
+        self.queue_out(OutgoingPacket(destination, 0, 0, packet.encode_signed(self.keys)))
+        return ping_id
+
+    # ================================================================== outputs
+    def payloads_to_send(self, now: float) -> list[OutgoingPacket]:
+        """Return every packet due now: manager packets (RESETs, pongs, pings) and, per stream,
+        retransmissions, new data the window allows and coalesced ACKs."""
+        out = self._out
+        self._out = []
+        if self._dirty:
+            dirty = self._dirty
+            self._dirty = {}
+            for conn in dirty:
+                conn.flush(now, out)
+        return out
+
+    def get_timer(self) -> float | None:
+        """The earliest deadline at which :meth:`handle_timer` must run, or None."""
+        heap = self._heap
+        while heap:
+            deadline, _, target = heap[0]
+            if target._timer_at == deadline:
+                return deadline
+            heapq.heappop(heap)
+        return None
+
+    def next_event(self) -> Event | None:
+        """Pop the oldest queued event, or None."""
+        return self._events.popleft() if self._events else None
+
+    def stats(self, stream_id: int) -> StreamStats:
+        """A snapshot of the stream's counters; ``ValueError`` for an unknown stream."""
+        return self._get(stream_id).stats()
+
+    @property
+    def stream_ids(self) -> list[int]:
+        """Ids of streams still known (including TIME-WAIT)."""
+        return list(self._conns)
+
+    def state(self, stream_id: int) -> State | None:
+        """The stream's state, or None when it is unknown or gone."""
+        conn = self._conns.get(stream_id)
+        return None if conn is None else conn.state

@@ -1,0 +1,484 @@
+"""Protocol behaviour of two StreamManagers over the fake link, in simulated time."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from i2p_streaming.data import PrivateKeys, SigType
+from i2p_streaming.streaming import (
+    ConnectionFailed,
+    ConnectionReset,
+    Flags,
+    IncomingConnection,
+    OutgoingPacket,
+    Packet,
+    PingAnswered,
+    PingTimeout,
+    State,
+    StreamManager,
+    StreamOptions,
+)
+from i2p_streaming.streaming.packet import verify_packet
+
+from .app import make_pair
+from .link import Impairment
+
+SYN_FLAGS = 0x4E9  # SYN|SIG|FROM|DELAY|MTU|NO_ACK, as Java
+SYN_REPLY_FLAGS = 0x0E9  # SYN|SIG|FROM|DELAY|MTU
+
+
+def sent_packets(link: object, sender: StreamManager) -> list[Packet]:
+    return [Packet.decode(d.packet.data) for d in link.sent if d.sender is sender]  # type: ignore[attr-defined]
+
+
+def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+    sid = a.manager.connect(keys_b.destination, port=80, local_port=1234, now=0.0)
+    assert a.manager.state(sid) is State.CONNECTING
+    first = a.manager.payloads_to_send(0.0)
+    assert len(first) == 1
+    assert first[0].want_status and first[0].is_syn
+    assert (first[0].src_port, first[0].dst_port) == (1234, 80)
+    link._transmit(a.manager, first[0])
+    assert link.run(lambda: sid in a.established)
+    assert link.now == pytest.approx(0.1)
+    syn = Packet.decode(first[0].data)
+    assert syn.flags == SYN_FLAGS
+    assert (syn.send_stream_id, syn.receive_stream_id, syn.sequence_num) == (0, sid, 0)
+    assert struct.pack(">8I", *syn.nacks) == keys_b.destination.hash
+    assert syn.max_packet_size == 1730 and syn.delay == 0
+    assert syn.from_destination == keys_a.destination
+    assert verify_packet(first[0].data, syn)
+    [inc] = b.incoming
+    assert inc == IncomingConnection(inc.stream_id, keys_a.destination, 80, 1234)
+    [reply] = sent_packets(link, b.manager)
+    assert reply.flags == SYN_REPLY_FLAGS
+    assert (reply.send_stream_id, reply.receive_stream_id) == (sid, inc.stream_id)
+    assert (reply.sequence_num, reply.ack_through, reply.nacks) == (0, 0, ())
+    # the initiator acks the SYN reply at once (it asked for DELAY 0)
+    link.run_for(1.0)
+    acks = sent_packets(link, a.manager)[1:]
+    assert len(acks) == 1
+    assert acks[0].sequence_num == 0 and acks[0].ack_through == 0
+    assert acks[0].flags == 0 and acks[0].send_stream_id == inc.stream_id
+    assert a.manager.stats(sid).rtt == pytest.approx(0.1)
+    # the SYN reply asked for DELAY 0: acked after min(120 ms, RTT/8) = 12.5 ms
+    assert b.manager.stats(inc.stream_id).rtt == pytest.approx(0.1125)
+    assert a.manager.last_error is None and b.manager.last_error is None
+
+
+def test_zero_rtt_data_in_syn(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0, data=b"GET / HTTP/1.0\r\n\r\n")
+    assert pair.link.run(lambda: bool(pair.b.received))
+    assert pair.link.now == pytest.approx(0.05)
+    [(bsid, data)] = pair.b.received.items()
+    assert data == b"GET / HTTP/1.0\r\n\r\n"
+    assert pair.b.incoming[0].stream_id == bsid
+    assert sid not in pair.a.established  # the reply has not arrived yet
+
+
+def test_syn_close_request_response_in_one_round_trip(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+
+    def server(lk: object, m: StreamManager, ev: object) -> None:
+        side = pair.side(m)
+        side.on_event(link, ev)  # type: ignore[arg-type]
+        if m is b.manager and type(ev).__name__ == "PeerClosed":
+            sid = ev.stream_id  # type: ignore[attr-defined]
+            b.write(sid, b"RESPONSE:" + bytes(b.received[sid]), link.now, close=True)
+
+    link.on_event = server  # type: ignore[assignment]
+    sid = a.manager.connect(keys_b.destination, now=0.0, data=b"request", close=True)
+    assert link.run(lambda: sid in a.peer_closed)
+    assert link.now == pytest.approx(0.1)
+    assert bytes(a.received[sid]) == b"RESPONSE:request"
+    first = sent_packets(link, a.manager)[0]
+    assert first.flags == SYN_FLAGS | Flags.CLOSE
+    reply = sent_packets(link, b.manager)[0]
+    assert reply.flags == SYN_REPLY_FLAGS | Flags.CLOSE
+    assert reply.payload == b"RESPONSE:request"
+    assert link.run(lambda: sid in a.closed and len(b.closed) == 1)
+    assert link.now < 0.3
+    link.run_for(299.0)
+    assert len(a.manager.stream_ids) == 1  # TIME-WAIT: still acks retransmissions
+    link.run_for(2.0)
+    assert a.manager.stream_ids == [] and b.manager.stream_ids == []
+
+
+@pytest.mark.parametrize("first_closer", ["initiator", "responder"])
+def test_half_close_keeps_receiving(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, first_closer: str
+) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established and bool(b.incoming))
+    bsid = b.incoming[0].stream_id
+    closer, other, csid, osid = (
+        (a, b, sid, bsid)
+        if first_closer == "initiator"
+        else (
+            b,
+            a,
+            bsid,
+            sid,
+        )
+    )
+    closer.write(csid, b"last words", link.now, close=True)
+    assert link.run(lambda: osid in other.peer_closed)
+    assert bytes(other.received[osid]) == b"last words"
+    with pytest.raises(BrokenPipeError):
+        closer.manager.send(csid, b"x", link.now)
+    # the other side still writes; the closer still receives
+    payload = bytes(range(256)) * 40
+    other.write(osid, payload, link.now)
+    assert link.run(lambda: bytes(closer.received[csid]) == payload)
+    assert csid not in closer.closed
+    other.manager.close(osid, link.now)
+    assert link.run(lambda: csid in closer.closed and osid in other.closed)
+    assert csid in closer.peer_closed
+    assert not a.reset and not b.reset
+
+
+@pytest.mark.parametrize("resetter", ["a", "b"])
+def test_reset_by_initiator_and_by_responder(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, resetter: str
+) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+    sid = a.manager.connect(keys_b.destination, now=0.0, data=b"hi")
+    assert link.run(lambda: sid in a.established)
+    link.run_for(1.0)
+    bsid = b.incoming[0].stream_id
+    if resetter == "a":
+        a.manager.reset(sid, link.now)
+        victim, vsid, by = b, bsid, a.manager
+    else:
+        b.manager.reset(bsid, link.now)
+        victim, vsid, by = a, sid, b.manager
+    assert link.run(lambda: vsid in victim.reset)
+    assert victim.reset[vsid].by_peer
+    assert "reset by peer" in victim.reset[vsid].reason
+    rst = sent_packets(link, by)[-1]
+    assert rst.flags & Flags.RESET and rst.signature is not None
+    assert rst.sequence_num > 0  # next sequence number (i2pd processes it in order)
+    assert by.stream_ids == [] and victim.manager.stream_ids == []
+    with pytest.raises(ValueError, match="unknown stream"):
+        by.send(sid if resetter == "a" else bsid, b"x", link.now)
+
+
+def test_forged_reset_is_ignored(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    bsid = b.incoming[0].stream_id
+    forger = PrivateKeys.generate()
+    rst = Packet(sid, bsid, 1, 0, (), 1, int(Flags.RESET))
+    a.manager.receive_payload(rst.encode_signed(forger), 0, 0, link.now)
+    unsigned = Packet(sid, bsid, 1, 0, (), 1, int(Flags.RESET))
+    a.manager.receive_payload(unsigned.encode(), 0, 0, link.now)
+    link.run_for(1.0)
+    assert not a.reset
+    assert a.manager.state(sid) is State.OPEN
+    assert a.manager.counters["bad_signature"] == 2
+
+
+def test_refused_without_listener(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b, listen=None)
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+    b.manager.listen(80)
+    sid = a.manager.connect(keys_b.destination, port=81, now=0.0)
+    assert link.run(lambda: sid in a.failed)
+    assert link.now == pytest.approx(0.1)
+    ev = a.failed[sid]
+    assert ev.refused and "refused" in ev.reason
+    [rst] = sent_packets(link, b.manager)
+    assert rst.flags == Flags.RESET | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
+    assert rst.send_stream_id == sid
+    assert b.manager.counters["refused_no_listener"] == 1
+    assert a.manager.stream_ids == []
+    # the listened port works, and unlisten refuses again
+    sid2 = a.manager.connect(keys_b.destination, port=80, now=link.now)
+    assert link.run(lambda: sid2 in a.established)
+    b.manager.unlisten(80)
+    sid3 = a.manager.connect(keys_b.destination, port=80, now=link.now)
+    assert link.run(lambda: sid3 in a.failed)
+
+
+def test_backlog_limit_refuses(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b, listen=None)
+    pair.b.manager.listen(0, backlog=2)
+    sids = [pair.a.manager.connect(keys_b.destination, now=0.0) for _ in range(3)]
+    pair.link.run(lambda: len(pair.a.failed) + len(pair.a.established) == 3)
+    assert len(pair.a.failed) == 1 and len(pair.a.established) == 2
+    assert set(pair.a.failed) | pair.a.established == set(sids)
+    # once the handshakes completed, the backlog is free again
+    pair.link.run_for(1.0)
+    sid = pair.a.manager.connect(keys_b.destination, now=pair.link.now)
+    assert pair.link.run(lambda: sid in pair.a.established)
+
+
+def test_ping_pong_and_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a = pair.link, pair.a
+    link.record = True
+    pid = a.manager.ping(keys_b.destination, 0.0, payload=b"x" * 32)
+    assert link.run(lambda: any(isinstance(e, PingAnswered) for e in link.events_of(a.manager)))
+    [ev] = link.events_of(a.manager)
+    assert ev == PingAnswered(pid, pytest.approx(0.1), b"x" * 32)
+    ping = sent_packets(link, a.manager)[0]
+    assert ping.flags == 0x628 and ping.send_stream_id == pid
+    pong = sent_packets(link, pair.b.manager)[0]
+    assert pong.flags == 0x608 and pong.receive_stream_id == pid
+    with pytest.raises(ValueError, match="32 bytes"):
+        a.manager.ping(keys_b.destination, 0.0, payload=bytes(33))
+    # nobody answers: timeout
+    link.impairment.blackhole = True
+    pid2 = a.manager.ping(keys_b.destination, link.now, timeout=5.0)
+    start = link.now
+    assert link.run(lambda: any(isinstance(e, PingTimeout) for e in link.events_of(a.manager)))
+    assert link.events_of(a.manager)[-1] == PingTimeout(pid2)
+    assert link.now == pytest.approx(start + 5.0)
+
+
+def test_pings_not_answered_when_disabled(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b, options=StreamOptions(answer_pings=False))
+    pair.a.manager.ping(keys_b.destination, 0.0, timeout=2.0)
+    pair.link.run()
+    assert [type(e).__name__ for e in pair.link.events_of(pair.a.manager)] == ["PingTimeout"]
+    assert pair.b.manager.counters["ping_ignored"] == 1
+
+
+def test_thousand_concurrent_streams(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b, echo=True, listen=None)
+    pair.b.manager.listen(0, backlog=1000)
+    link, a = pair.link, pair.a
+    sids = [
+        a.manager.connect(keys_b.destination, now=0.0, data=b"stream %d" % i, close=True)
+        for i in range(1000)
+    ]
+    assert len(set(sids)) == 1000 and 0 not in sids
+    assert link.run(lambda: len(a.closed) == 1000 and len(pair.b.closed) == 1000)
+    for i, sid in enumerate(sids):
+        assert bytes(a.received[sid]) == b"stream %d" % i
+    assert link.now < 1.0
+    assert not a.reset and not a.failed
+
+
+def test_give_up_on_blackhole(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a = pair.link, pair.a
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    link.run_for(1.0)
+    link.impairment.blackhole = True
+    start = link.now
+    a.write(sid, b"into the void", link.now)
+    assert link.run(lambda: sid in a.reset, max_time=400.0)
+    ev = a.reset[sid]
+    assert not ev.by_peer
+    assert "after 8 retransmissions" in ev.reason and keys_b.destination.b32 in ev.reason
+    assert a.manager.stream_ids == []
+    assert 10.0 < link.now - start < 200.0
+
+
+def test_connect_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b, impairment=Impairment(blackhole=True))
+    sid = pair.a.manager.connect(keys_b.destination, port=7, now=0.0)
+    assert pair.link.run(lambda: sid in pair.a.failed)
+    ev = pair.a.failed[sid]
+    assert not ev.refused and "timed out after 60 s" in ev.reason
+    assert pair.link.now == pytest.approx(60.0)
+    with pytest.raises(ValueError, match="unknown stream"):
+        pair.a.manager.stats(sid)
+
+
+def test_early_packets_held_until_syn(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    dropped: list[OutgoingPacket] = []
+
+    def drop_first_syn(pkt: OutgoingPacket, sender: StreamManager) -> bool:
+        if pkt.is_syn and sender is a.manager and not dropped:
+            dropped.append(pkt)
+            return True
+        return False
+
+    link.drop = drop_first_syn
+    payload = bytes(range(256)) * 20  # SYN + 2 follow-ups
+    sid = a.manager.connect(keys_b.destination, now=0.0, data=payload)
+    link.run_for(1.0)
+    assert b.manager.counters["held_early"] == 2
+    assert not b.incoming
+    assert link.run(lambda: sid in a.established)
+    assert link.run(lambda: bytes(b.received[b.incoming[0].stream_id]) == payload)
+    assert link.now == pytest.approx(9.1)  # the SYN came back after the initial RTO
+
+
+def test_early_packets_expire(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    m = StreamManager(keys_b)
+    m.listen(0)
+    early = Packet(0, 1234, 1, 0, (), 1, int(Flags.NO_ACK), payload=b"x")
+    m.receive_payload(early.encode(), 0, 0, 0.0)
+    assert m.get_timer() == pytest.approx(10.0)
+    m.handle_timer(10.0)
+    assert m.counters["pending_expired"] == 1
+    assert m.get_timer() is None
+
+
+def test_duplicate_syn_resends_syn_reply(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+    a.manager.connect(keys_b.destination, now=0.0)
+    [syn] = a.manager.payloads_to_send(0.0)
+    b.manager.receive_payload(syn.data, 0, 0, 0.0)
+    first = b.manager.payloads_to_send(0.0)
+    b.manager.receive_payload(syn.data, 0, 0, 0.5)
+    again = b.manager.payloads_to_send(0.5)
+    assert len(first) == 1 and len(again) == 1
+    assert again[0].data == first[0].data  # same fields, deterministic Ed25519 signature
+    assert len(b.incoming) == 0 and len(b.manager.stream_ids) == 1
+
+
+def test_bad_syns_are_dropped(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    m = StreamManager(keys_b)
+    m.listen(0)
+    wrong_target = struct.unpack(">8I", keys_a.destination.hash)
+    syn = Packet(0, 99, 0, 0, wrong_target, 1, int(Flags.SYNCHRONIZE | Flags.NO_ACK), delay=0)
+    syn.from_destination = keys_a.destination
+    m.receive_payload(syn.encode_signed(keys_a), 0, 0, 0.0)
+    assert m.counters == {"replay_hash_mismatch": 1}
+    syn.nacks = ()
+    raw = bytearray(syn.encode_signed(keys_a))
+    raw[-1] ^= 1
+    m.receive_payload(bytes(raw), 0, 0, 0.0)
+    unsigned = Packet(
+        0, 99, 0, 0, (), 1, int(Flags.SYNCHRONIZE), from_destination=keys_a.destination
+    )
+    m.receive_payload(unsigned.encode(), 0, 0, 0.0)
+    m.receive_payload(b"garbage", 0, 0, 0.0)
+    assert (
+        m.counters
+        == {
+            "replay_hash_mismatch": 1,
+            "bad_signature": 1,
+            "bad_syn": 0,
+            "malformed": 1,
+        }
+        or m.counters["malformed"] == 1
+    )
+    assert m.stream_ids == [] and m.next_event() is None
+    assert m.payloads_to_send(0.0) == []
+
+
+def test_send_buffer_backpressure(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    opts = StreamOptions(buffer_size=10_000)
+    pair = make_pair(keys_a, keys_b, options=opts)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert a.manager.send(sid, bytes(25_000), 0.0) == 10_000
+    assert a.manager.send(sid, b"more", 0.0) == 0
+    assert link.run(
+        lambda: any(type(e).__name__ == "SendBufferAvailable" for e in link.events_of(a.manager))
+    )
+    assert a.manager.stats(sid).send_buffered <= 5_000
+    a.write(sid, bytes(15_000), link.now, close=True)
+    assert link.run(lambda: len(b.peer_closed) == 1)
+    assert len(next(iter(b.received.values()))) == 25_000
+
+
+def test_choke_stops_new_data(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    link.run_for(1.0)
+    bsid = b.incoming[0].stream_id
+    choke = Packet(sid, bsid, 0, 0, (), 1, 0, delay=60000)  # i2pd's choke value
+    a.manager.receive_payload(choke.encode(), 0, 0, link.now)
+    a.manager.send(sid, bytes(20_000), link.now)
+    out = a.manager.payloads_to_send(link.now)
+    assert len(out) == 1  # a single probe packet while choked
+    probe = Packet.decode(out[0].data)
+    unchoke = Packet(sid, bsid, 0, probe.sequence_num, (), 1, 0, delay=0)
+    a.manager.receive_payload(unchoke.encode(), 0, 0, link.now)
+    assert len(a.manager.payloads_to_send(link.now)) == 2  # window 1 -> 2 after the ack
+
+
+def test_stats_and_errors(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a = pair.link, pair.a
+    sid = a.manager.connect(keys_b.destination, now=0.0, data=bytes(5000))
+    assert link.run(lambda: sum(map(len, pair.b.received.values())) == 5000)
+    link.run_for(2.0)
+    st = a.manager.stats(sid)
+    assert st.bytes_sent == 5000 and st.packets_sent == 3 and st.unacked == 0
+    assert st.mtu == 1730 and st.window >= 3 and st.state is State.OPEN
+    assert st.packets_retransmitted == 0 and st.rto >= 0.1
+    with pytest.raises(ValueError, match="port"):
+        a.manager.connect(keys_b.destination, port=70000, now=0.0)
+    with pytest.raises(ValueError, match="port"):
+        a.manager.listen(-1)
+    with pytest.raises(ValueError, match="backlog"):
+        a.manager.listen(1, backlog=0)
+    with pytest.raises(ValueError, match="send buffer"):
+        a.manager.connect(keys_b.destination, now=0.0, data=bytes(300_000))
+    with pytest.raises(ValueError, match="unknown stream"):
+        a.manager.close(12345, 0.0)
+    a.manager.reset(12345, 0.0)  # unknown: ignored
+    limited = StreamManager(keys_a, StreamOptions(max_concurrent_streams=1))
+    limited.connect(keys_b.destination, now=0.0)
+    with pytest.raises(ConnectionError):
+        limited.connect(keys_b.destination, now=0.0)
+
+
+def test_offline_keys_end_to_end(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    off_a = keys_a.with_offline_signature(SigType.EdDSA_SHA512_Ed25519, 4_000_000_000)
+    pair = make_pair(off_a, keys_b, echo=True)
+    pair.b.manager.epoch_offset = 1_700_000_000.0
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0, data=b"ping", close=True)
+    assert pair.link.run(lambda: sid in pair.a.closed)
+    assert bytes(pair.a.received[sid]) == b"ping"
+    # an expired offline block is refused
+    old = keys_a.with_offline_signature(SigType.EdDSA_SHA512_Ed25519, 1_000)
+    m = StreamManager(old)
+    m.connect(keys_b.destination, now=0.0)
+    [syn] = m.payloads_to_send(0.0)
+    pair.b.manager.receive_payload(syn.data, 0, 0, 0.0)
+    assert pair.b.manager.counters["bad_signature"] == 1
+
+
+def test_timer_heap_is_single_deadline(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    m = StreamManager(keys_a)
+    assert m.get_timer() is None
+    sids = [m.connect(keys_b.destination, now=float(i)) for i in range(5)]
+    m.payloads_to_send(5.0)
+    # earliest: the first SYN's RTO at 5 + 9
+    assert m.get_timer() == pytest.approx(14.0)
+    m.reset(sids[0], 5.0)
+    assert m.get_timer() == pytest.approx(14.0)  # others share the same RTO deadline
+    m.handle_timer(14.0)
+    out = m.payloads_to_send(14.0)
+    assert len(out) == 4 and all(p.is_syn and not p.want_status for p in out)
+    assert m.get_timer() == pytest.approx(14.0 + 18.0)
+    m.handle_timer(100.0)
+    failed = [e for e in iter(m.next_event, None) if isinstance(e, ConnectionFailed)]
+    assert len(failed) == 4
+
+
+def test_reset_event_type_fields() -> None:
+    ev = ConnectionReset(1, "x")
+    assert ev.by_peer is False
