@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck pytest test clean
+.PHONY: venv lint typecheck pytest test demo bench clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,14 @@ pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The main job on the embedded router: echo a few MB under I2P-like delay, jitter and loss.
+demo: $(STAMP)
+	$(BIN)/i2p-streaming demo $(DEMO_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/core.py
+	$(BIN)/python benchmarks/transfer.py --i2pd $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis

@@ -71,13 +71,21 @@ def test_burst_with_partial_loss_in_each_state() -> None:
 def test_delay_is_exact_and_jitter_bounded() -> None:
     e = engine(delay=0.3)
     assert [d.at for d in e.decide(A, B, 10, 5.0)] == [5.3]
-    e.default = Impairments(delay=0.3, jitter=0.05)
-    ats = [e.decide(A, B, 10, 0.0)[0].at for _ in range(2000)]
+    e = engine(delay=0.3, jitter=0.05)
+    # one payload per second: FIFO never holds one back, so each shows its own jitter
+    ats = [e.decide(A, B, 10, float(i))[0].at - i for i in range(2000)]
     assert min(ats) >= 0.25
     assert max(ats) <= 0.35
     assert max(ats) - min(ats) > 0.09  # uses the range
-    e.default = Impairments(delay=0.01, jitter=0.05)
-    assert min(e.decide(A, B, 10, 0.0)[0].at for _ in range(500)) == 0.0  # clamped
+    e = engine(delay=0.01, jitter=0.05)
+    assert min(e.decide(A, B, 10, float(i))[0].at - i for i in range(500)) == 0.0  # clamped
+
+
+def test_jitter_alone_keeps_fifo_order() -> None:
+    e = engine(seed=3, delay=0.3, jitter=0.05)
+    ats = [e.decide(A, B, 10, i * 0.001)[0].at for i in range(1000)]
+    assert ats == sorted(ats)
+    assert len(set(ats)) > 100  # still jittered, not a constant delay
 
 
 def test_reordering_changes_order() -> None:

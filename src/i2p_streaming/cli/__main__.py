@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 
-from i2p_streaming.cli import router
+from i2p_streaming.cli import demo, router
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (router,)
+COMMANDS: tuple[ModuleType, ...] = (router, demo)
 
 
 def _version() -> str:

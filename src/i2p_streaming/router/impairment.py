@@ -13,8 +13,10 @@ Order of the decisions for one payload on the directed pair ``src -> dst``:
 3. bandwidth cap: the pair is a link of ``rate`` bytes/s with a FIFO of ``queue_bytes``;
    a payload that does not fit behind the backlog is tail-dropped, otherwise it leaves the
    link when the bytes before it and itself have been sent;
-4. one-way delay plus jitter (uniform in ``[-jitter, +jitter]``, never below zero; jitter on
-   its own may reorder payloads, as a real network does);
+4. one-way delay plus jitter (uniform in ``[-jitter, +jitter]``, never below zero); like a
+   tunnel, a pair's link is FIFO: jitter alone never lets a payload overtake an earlier one
+   (it is delivered no earlier than its predecessor), so reordering is only what ``reorder``
+   asks for;
 5. reordering: with probability ``reorder`` the payload is held back ``reorder_delay`` more;
 6. duplication: with probability ``duplicate`` a second copy follows with its own jitter;
 7. corruption, per copy: one byte after the 10-byte gzip header (so ports and protocol stay
@@ -182,6 +184,7 @@ class _PairState:
     counters: Counters = dataclasses.field(default_factory=Counters)
     bad: bool = False  # Gilbert-Elliott state
     busy_until: float = 0.0  # when the rate-capped link has sent everything queued
+    last_at: float = 0.0  # delivery time of the latest in-order payload (FIFO under jitter)
 
 
 Pair = tuple[bytes, bytes]
@@ -272,6 +275,8 @@ class ImpairmentEngine:
         if reordered:
             at += imp.reorder_delay
             c.reordered += 1
+        else:
+            at = state.last_at = max(at, state.last_at)
         copies = [Delivery(at, self._corruption(imp, size, c), False, reordered)]
         if imp.duplicate and rng.random() < imp.duplicate:
             c.duplicated += 1
