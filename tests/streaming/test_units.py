@@ -223,3 +223,25 @@ def test_reordering_link_triggers_fast_retransmit(keys_a: PrivateKeys, keys_b: P
     assert link.run(lambda: len(b.peer_closed) == 1)
     assert bytes(next(iter(b.received.values()))) == payload
     assert a.manager.stats(sid).packets_retransmitted > 0
+
+
+def test_westwood_cuts_to_the_bandwidth_delay_product() -> None:
+    from i2p_streaming.streaming.congestion import WestwoodController
+
+    cc = WestwoodController(3, 128, 64)
+    cc.on_fast_retransmit(0.0)
+    assert (cc.window, cc.ssthresh) == (2, 2)  # no estimate yet: halves like Reno
+    cc = WestwoodController(40, 128, 64)
+    cc.on_rtt_sample(0.5, 0.0)
+    cc.on_rtt_sample(0.4, 0.0)
+    cc.on_delivered(1, 0.0)  # opens the first sampling interval
+    for i in range(1, 41):  # 100 packets/s for 4 s, sampled every min RTT
+        cc.on_delivered(10, i * 0.1)
+    assert cc.bandwidth == pytest.approx(100.0, rel=0.01)
+    cc.on_fast_retransmit(4.0)
+    assert (cc.window, cc.ssthresh) == (40, 40)  # 100/s x 0.4 s: the window fits the path
+    cc.window = 60
+    cc.on_fast_retransmit(4.1)
+    assert (cc.window, cc.ssthresh) == (40, 40)  # queueing: cut to the BDP
+    cc.on_timeout(4.2)
+    assert (cc.window, cc.ssthresh) == (1, 40)

@@ -14,7 +14,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import CongestionController, RenoController
+from i2p_streaming.streaming.congestion import CongestionController, WestwoodController
 from i2p_streaming.streaming.events import (
     ConnectionClosed,
     ConnectionEstablished,
@@ -152,7 +152,7 @@ class Connection:
         if peer_mtu is not None:
             self._set_peer_mtu(peer_mtu)
         self.rtt = RttEstimator(options.initial_rto)
-        self.cc: CongestionController = RenoController(
+        self.cc: CongestionController = WestwoodController(
             options.initial_window_size, options.max_window_size
         )
         # send side
@@ -375,6 +375,8 @@ class Connection:
             self._resend.discard(seq)
         if sample >= 0.0:
             self.rtt.update(sample)
+            self.cc.on_rtt_sample(sample, now)
+        self.cc.on_delivered(len(acked), now)
         if not self._syn_acked and 0 in acked:
             self._syn_acked = True
             self.manager.syn_reply_acked(self)

@@ -1,7 +1,9 @@
 """Pluggable congestion control, counted in packets.
 
 A controller exposes ``window`` (packets allowed in flight) and reacts to the four signals the
-connection reports. :class:`RenoController` is the default (Java-like, B.5-B.7).
+connection reports. :class:`WestwoodController` is the default: Reno's growth, and Java's
+bandwidth-estimate cut on loss (B.6), which keeps random tunnel losses from collapsing the window.
+:class:`RenoController` halves on loss.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from i2p_streaming.streaming.congestion.reno import RenoController
+from i2p_streaming.streaming.congestion.westwood import WestwoodController
 
-__all__ = ["CongestionController", "RenoController"]
+__all__ = ["CongestionController", "RenoController", "WestwoodController"]
 
 
 class CongestionController(Protocol):
@@ -20,6 +23,12 @@ class CongestionController(Protocol):
 
     def on_ack(self, acked: int, now: float) -> None:
         """``acked`` (>0) packets were newly acknowledged without a congestion signal."""
+
+    def on_rtt_sample(self, rtt: float, now: float) -> None:
+        """An RTT sample (seconds) from a packet sent once (Karn's rule)."""
+
+    def on_delivered(self, acked: int, now: float) -> None:
+        """``acked`` (>0) packets were newly acknowledged, congestion signal or not."""
 
     def on_fast_retransmit(self, now: float) -> None:
         """A packet was NACKed enough times to be resent at once (loss)."""

@@ -28,6 +28,12 @@ class RenoController:
                 window += 1
         self.window = min(window, self.max_window)
 
+    def on_rtt_sample(self, rtt: float, now: float) -> None:
+        """Reno does not use RTT samples."""
+
+    def on_delivered(self, acked: int, now: float) -> None:
+        """Reno does not estimate bandwidth."""
+
     def on_fast_retransmit(self, now: float) -> None:
         self.ssthresh = max(2, self.window // 2)
         self.window = self.ssthresh
