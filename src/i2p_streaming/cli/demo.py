@@ -119,25 +119,35 @@ def _mb(n: float) -> str:
 
 
 class _Progress:
-    """A ``\\r`` progress line, at most ten updates a second (fine without a TTY)."""
+    """A progress bar: a ``\\r`` line redrawn at most ten times a second on a terminal; without
+    one (CI logs, pipes), a plain line at every tenth of the way."""
 
     def __init__(self, total: int, out: TextIO) -> None:
         self.total = total
         self.out = out
         self.start = time.monotonic()
         self._last = 0.0
+        self._tty = out.isatty()
+        self._tenths = -1
 
     def update(self, done: int, *, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last < 0.1:
-            return
+        if self._tty:
+            if not force and now - self._last < 0.1:
+                return
+        else:
+            tenths = done * 10 // self.total if self.total else 10
+            if tenths == self._tenths:
+                return
+            self._tenths = tenths
         self._last = now
         frac = done / self.total if self.total else 1.0
         bar = "#" * int(frac * 30)
         rate = done / max(now - self.start, 1e-9)
+        lead, end = ("\r", "") if self._tty else ("", "\n")
         self.out.write(
-            f"\r[{bar:<30}] {frac * 100:5.1f}%  {_mb(done)} / {_mb(self.total)}  "
-            f"{rate / 1e3:7.1f} kB/s"
+            f"{lead}[{bar:<30}] {frac * 100:5.1f}%  {_mb(done)} / {_mb(self.total)}  "
+            f"{rate / 1e3:7.1f} kB/s{end}"
         )
         self.out.flush()
 
@@ -219,7 +229,8 @@ async def _transfer(
     await sender
     progress.update(received, force=True)
     elapsed = time.monotonic() - t_start
-    print(file=out)
+    if out.isatty():
+        print(file=out)  # end the \r line
     stats = writer.get_extra_info("stats")
     writer.close()
     await writer.wait_closed()
