@@ -22,7 +22,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
+	$(BIN)/python scripts/check-coverage .coverage.json
 
 test: lint typecheck pytest
 
