@@ -422,6 +422,8 @@ class I2CPClient:
         if self._final_error is None:
             self._final_error = error
             self._received.put_nowait(_END)
+        if not self._ended.done():  # e.g. gave up reconnecting: no session will end again
+            self._ended.set_result(None)
 
     def _notify(self, event: SessionEvent) -> None:
         if self._on_session_event is not None:
@@ -468,8 +470,13 @@ class I2CPClient:
         if task is not None and task is not asyncio.current_task():
             try:
                 await asyncio.wait_for(asyncio.shield(task), 1.0)
-            except (TimeoutError, asyncio.CancelledError):
+            except TimeoutError:
                 task.cancel()
+            except asyncio.CancelledError:
+                task.cancel()
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # our caller is being cancelled: never swallow that
 
     def _live(self, what: str) -> I2CPSession:
         core = self._core
@@ -503,17 +510,20 @@ class I2CPClient:
         """
         core = self._live("send")
         now = self._loop.time()
-        nonce = core.send_message(
-            destination,
-            data,
-            protocol=protocol,
-            src_port=src_port,
-            dst_port=dst_port,
-            compress=compress,
-            want_status=True,
-            now=now,
-            timeout=timeout,
-        )
+        try:
+            nonce = core.send_message(
+                destination,
+                data,
+                protocol=protocol,
+                src_port=src_port,
+                dst_port=dst_port,
+                compress=compress,
+                want_status=True,
+                now=now,
+                timeout=timeout,
+            )
+        except RuntimeError as exc:  # too many sends awaiting a status
+            raise self._error(I2CPError, f"cannot send: {exc}") from None
         fut: asyncio.Future[SendResult] = self._loop.create_future()
         self._send_waiters[nonce] = fut
         self._process(core)
@@ -595,7 +605,10 @@ class I2CPClient:
         answer came within ``timeout``, :class:`I2CPConnectionError` if the session is down.
         """
         core = self._live("look up a destination")
-        rid = core.lookup(name, now=self._loop.time(), timeout=timeout)
+        try:
+            rid = core.lookup(name, now=self._loop.time(), timeout=timeout)
+        except RuntimeError as exc:  # too many lookups pending
+            raise self._error(I2CPError, f"cannot look up {name}: {exc}") from None
         fut: asyncio.Future[Destination] = self._loop.create_future()
         self._lookup_waiters[rid] = fut
         self._process(core)
@@ -612,16 +625,19 @@ class I2CPClient:
         :class:`I2CPConnectionError` after ``timeout``, ``ValueError`` for bad options.
         """
         core = self._live("reconfigure")
-        core.reconfigure(options, now=self._loop.time())
+        try:
+            core.reconfigure(options, now=self._loop.time())
+        except RuntimeError as exc:  # an earlier reconfiguration is still unanswered
+            raise self._error(I2CPError, f"cannot reconfigure: {exc}") from None
         fut: asyncio.Future[None] = self._loop.create_future()
         self._reconfigure_waiter = fut
-        self._options.update(options)
         self._process(core)
         try:
             await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._reconfigure_waiter = None
             raise self._error(I2CPConnectionError, "no answer to ReconfigureSession") from None
+        self._options.update(options)  # kept for reconnects only once the router took them
 
     async def wait_closed(self) -> None:
         """Wait until the current session has ended (for whatever reason)."""
