@@ -38,6 +38,9 @@ class Side:
     outbox: dict[int, bytearray] = field(default_factory=dict)
     close_after_outbox: set[int] = field(default_factory=set)
     echo: bool = False  # server: echo everything, close when the peer closed
+    #: with a manager made with auto_consume=False: read (credit) at once, or keep unread
+    reading: bool = True
+    unread: int = 0
 
     def write(self, sid: int, data: bytes, now: float, close: bool = False) -> None:
         self.outbox.setdefault(sid, bytearray()).extend(data)
@@ -54,10 +57,21 @@ class Side:
             self.close_after_outbox.discard(sid)
             self.manager.close(sid, now)
 
+    def read(self, sid: int, nbytes: int, now: float) -> None:
+        """The application reads ``nbytes`` it had left unread (read credit)."""
+        n = min(nbytes, self.unread)
+        self.unread -= n
+        self.manager.consumed(sid, n, now)
+
     def on_event(self, link: FakeLink, ev: Event) -> None:
         now = link.now
         if isinstance(ev, DataReceived):
             self.received[ev.stream_id].extend(ev.data)
+            if not self.manager.auto_consume:
+                if self.reading:
+                    self.manager.consumed(ev.stream_id, len(ev.data), now)
+                else:
+                    self.unread += len(ev.data)
             if self.echo:
                 self.write(ev.stream_id, ev.data, now)
         elif isinstance(ev, PeerClosed):
@@ -97,12 +111,16 @@ def make_pair(
     options: StreamOptions | None = None,
     listen: int | None = 0,
     echo: bool = False,
+    options_b: StreamOptions | None = None,
+    auto_consume: bool = True,
 ) -> Pair:
     from i2p_streaming.data import PrivateKeys
 
     assert isinstance(keys_a, PrivateKeys) and isinstance(keys_b, PrivateKeys)
-    ma = StreamManager(keys_a, options, rng=random.Random(seed))
-    mb = StreamManager(keys_b, options, rng=random.Random(seed + 1))
+    ma = StreamManager(keys_a, options, rng=random.Random(seed), auto_consume=auto_consume)
+    mb = StreamManager(
+        keys_b, options_b or options, rng=random.Random(seed + 1), auto_consume=auto_consume
+    )
     if listen is not None:
         mb.listen(listen)
     a, b = Side(ma), Side(mb, echo=echo)

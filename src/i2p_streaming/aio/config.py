@@ -10,6 +10,7 @@ from pathlib import Path
 from i2p_streaming.data import Destination, PrivateKeys, is_b32_address
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.streaming import StreamOptions
+from i2p_streaming.streaming.options import STREAMING_I2CP_KEYS
 
 __all__ = [
     "ZERO_HOP",
@@ -87,6 +88,8 @@ def split_options(options: OptionsArg) -> tuple[dict[str, str], StreamOptions]:
     streaming: dict[str, str] = {}
     for key, value in options.items():
         (streaming if key.startswith("i2p.streaming.") else i2cp)[key] = str(value)
+        if key in STREAMING_I2CP_KEYS:  # i2cp.accessList & co. are read by streaming too
+            streaming[key] = str(value)
     return i2cp, StreamOptions.from_properties(streaming)
 
 

@@ -66,7 +66,10 @@ class Session:
     def __init__(self, keys: PrivateKeys, options: StreamOptions) -> None:
         self.loop = asyncio.get_running_loop()
         self.keys = keys
-        self.manager = StreamManager(keys, options, epoch_offset=time.time() - self.loop.time())
+        # read credit: transports report what their protocols read (flow control, choke)
+        self.manager = StreamManager(
+            keys, options, epoch_offset=time.time() - self.loop.time(), auto_consume=False
+        )
         self.client: I2CPClient | None = None
         #: Transports to revisit after each flush (overflow, paused writing, closing).
         self.watched: set[StreamTransport] = set()

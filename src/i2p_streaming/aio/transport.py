@@ -69,6 +69,7 @@ class StreamTransport(asyncio.Transport):
         self._started = False  # connection_made was delivered
         self._reading_paused = False
         self._read_backlog: deque[bytes] = deque()
+        self._held_credit = 0  # bytes delivered to a protocol that paused reading on them
         self._peer_eof = False
         self._end_pending = False
         self._writing_paused = False
@@ -118,8 +119,12 @@ class StreamTransport(asyncio.Transport):
     def pause_reading(self) -> None:
         """Stop calling ``data_received``; bytes that arrive meanwhile are kept here.
 
-        The streaming core has no receive-window credit yet, so the peer is not slowed
-        down: the kept bytes are bounded only by what the peer sends."""
+        Read credit: bytes count as read by the application (``StreamManager.consumed``)
+        when ``data_received`` returns without having paused reading. Kept bytes, and the
+        chunk during which the protocol paused (an ``asyncio.StreamReader`` over its limit
+        does that), are credited only on ``resume_reading``. Until then they fill the
+        stream's receive buffer, and a full buffer chokes the peer: what is kept here is
+        bounded by the receive buffer (``maxMessageSize * 130`` bytes by default)."""
         self._reading_paused = True
 
     def resume_reading(self) -> None:
@@ -129,7 +134,15 @@ class StreamTransport(asyncio.Transport):
         self._reading_paused = False
         self._session.loop.call_soon(self._drain_backlog)
 
+    def _credit(self, nbytes: int) -> None:
+        """Tell the core the application has read ``nbytes`` (may unchoke the peer)."""
+        if nbytes and self._manager.consumed(self.stream_id, nbytes, self._session.loop.time()):
+            self._session.schedule_flush()
+
     def _drain_backlog(self) -> None:
+        if self._held_credit and not self._reading_paused:
+            held, self._held_credit = self._held_credit, 0
+            self._credit(held)
         while self._read_backlog and not self._reading_paused and not self._lost:
             self._deliver(self._read_backlog.popleft())
         if not self._read_backlog and self._peer_eof and not self._reading_paused:
@@ -206,6 +219,8 @@ class StreamTransport(asyncio.Transport):
         if self._closing or self._lost:
             return
         self._closing = True
+        self._credit(sum(map(len, self._read_backlog)) + self._held_credit)  # discarded
+        self._held_credit = 0
         self._read_backlog.clear()
         self._session.watched.add(self)
         self.write_eof()
@@ -282,6 +297,7 @@ class StreamTransport(asyncio.Transport):
 
     def _data(self, data: bytes) -> None:
         if self._closing or self._lost:
+            self._credit(len(data))  # nobody reads any more: discard, do not choke the peer
             return
         if self._reading_paused or self._read_backlog:
             self._read_backlog.append(data)
@@ -294,6 +310,11 @@ class StreamTransport(asyncio.Transport):
         except Exception:
             log.exception("stream %d: data_received failed", self.stream_id)
             self.abort()
+            return
+        if self._reading_paused:
+            self._held_credit += len(data)  # the protocol is over its limit: read later
+        else:
+            self._credit(len(data))
 
     def _peer_closed(self) -> None:
         if self._closing or self._lost:

@@ -63,8 +63,8 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--mtu",
         type=int,
-        default=16384,
-        help="stream packet size (16384; I2P's usual 1730 needs minutes for 2MB at 1%% loss)",
+        default=1730,
+        help="largest stream packet payload (1730, I2P's usual MTU)",
     )
     p.add_argument("--seed", type=int, default=None, help="impairment seed (embedded router)")
     p.add_argument("--timeout", type=_arg(parse_duration), default=120.0, help="give up (120s)")

@@ -24,6 +24,7 @@ from i2p_streaming.streaming.events import (
     PeerClosed,
     SendBufferAvailable,
 )
+from i2p_streaming.streaming.flow import ReceiveFlow, on_peer_unchoke, persist_timeout
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
     CLOSE,
@@ -38,6 +39,7 @@ from i2p_streaming.streaming.packet import (
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.profiles import PROFILE_INTERACTIVE_FLAG, Coalescer, max_window
 from i2p_streaming.streaming.rto import RttEstimator
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ MIN_MTU = 512
 #: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
 CHOKE_THRESHOLD = 60000
 FAST_RETRANSMIT_NACKS = 3
+#: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
+MAX_SEQ_SPAN = 128
 MAX_RESEND_BURST = 16
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
 #: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
@@ -102,6 +106,12 @@ class StreamStats:
     packets_dropped: int
     unacked: int
     send_buffered: int
+    #: bytes held for the application (unread + out of order) and the most ever held
+    receive_buffered: int = 0
+    receive_peak: int = 0
+    #: we choke the peer (our receive buffer is full) / the peer chokes us
+    choking: bool = False
+    choked: bool = False
 
 
 class _Sent:
@@ -153,8 +163,16 @@ class Connection:
             self._set_peer_mtu(peer_mtu)
         self.rtt = RttEstimator(options.initial_rto)
         self.cc: CongestionController = WestwoodController(
-            options.initial_window_size, options.max_window_size
+            min(options.initial_window_size, max_window(options)), max_window(options)
         )
+        self.flow = ReceiveFlow(
+            options.receive_buffer_bytes,
+            options.receive_buffer_packets,
+            options.max_message_size,
+            manager.auto_consume,
+        )
+        self.coalesce = Coalescer(options)
+        self.tcb_seeded = False
         # send side
         self._sbuf = bytearray()
         self._soff = 0
@@ -164,6 +182,7 @@ class Connection:
         self._resend: set[int] = set()
         self._rto_deadline: float | None = None
         self._recover = -1
+        self._acked_sent = -1.0  # newest send time of a packet acked after one send
         self.peer_choked = False
         self._need_syn_reply = not initiator
         self._syn_acked = initiator
@@ -262,12 +281,15 @@ class Connection:
             self.state = State.OPEN
             self._connect_deadline = None
             mgr.push_event(ConnectionEstablished(self.stream_id))
+        self.flow.last_heard = now
         if flags & DELAY:
             delay = p.delay
             assert delay is not None
             choked = delay >= CHOKE_THRESHOLD
             if choked and not self.peer_choked:
                 self.cc.on_choke()
+            elif self.peer_choked and not choked:
+                on_peer_unchoke(self, None if flags & NO_ACK else p.ack_through)
             self.peer_choked = choked
         else:
             delay = None
@@ -293,21 +315,31 @@ class Connection:
             self._ack_deadline = now
             mgr.mark_dirty(self)
             return
+        if not self.flow.admit(len(p.payload), seq == self._rcv_next, len(self._ooo)):
+            self.packets_dropped += 1
+            mgr.count("receive_buffer_full")
+            self._ack_deadline = now  # the choke goes out at once
+            mgr.mark_dirty(self)
+            return
         if seq > self._rcv_highest:
             self._rcv_highest = seq
         if flags & CLOSE:
             self._peer_close_seq = seq
         if seq == self._rcv_next:
+            self.flow.unchoke_retry_at = None  # data flows again
             self._deliver(flags, p.payload)
             ooo = self._ooo
             while ooo:
                 item = ooo.pop(self._rcv_next, None)
                 if item is None:
                     break
+                self.flow.ooo_bytes -= len(item[1])
                 self._deliver(item[0], item[1])
             ack_at = now if ooo else self._ack_time(now, delay)
         else:
             self._ooo[seq] = (flags, p.payload)
+            self.flow.ooo_bytes += len(p.payload)
+            self.flow.unchoke_retry_at = None
             ack_at = now  # a gap: tell the sender at once (NACKs)
         if self._ack_deadline is None or ack_at < self._ack_deadline:
             self._ack_deadline = ack_at
@@ -327,6 +359,7 @@ class Connection:
         self._rcv_next += 1
         if payload:
             self.bytes_received += len(payload)
+            self.flow.delivered(len(payload))
             self.manager.push_event(DataReceived(self.stream_id, payload))
         if flags & CLOSE:
             self.peer_closed = True
@@ -342,27 +375,27 @@ class Connection:
         if not unacked or ack_through >= self._next_seq:
             return
         nackset = set(nacks) if nacks else None
+        newest = self._acked_sent
         acked: list[int] = []
         fast = False
         for seq, e in unacked.items():
             if seq > ack_through:
                 break
             if nackset is not None and seq in nackset:
-                e.nacks += 1
-                if (
-                    e.nacks >= FAST_RETRANSMIT_NACKS
-                    and not e.fast
-                    and (e.sends == 1 or now - e.last_sent > 4.0)
-                ):
-                    e.fast = True
+                # A NACK of a resent packet counts only once the peer has acked a packet we
+                # sent after that resend: then (FIFO tunnels) the resend itself was lost.
+                if e.sends == 1 or e.last_sent < newest:
+                    e.nacks += 1
+                if e.nacks >= FAST_RETRANSMIT_NACKS and seq not in self._resend:
                     self._resend.add(seq)
-                    if seq > self._recover:
+                    if not e.fast and seq > self._recover:
                         fast = True
+                    e.fast = True
                 continue
             acked.append(seq)
         if fast:
             self._recover = self._next_seq - 1
-            self.cc.on_fast_retransmit(now)
+            self.cc.on_fast_retransmit(now, len(nacks))
         if not acked:
             return
         sample = -1.0
@@ -372,6 +405,8 @@ class Connection:
                 age = now - e.first_sent
                 if age > sample:
                     sample = age
+                if e.first_sent > self._acked_sent:
+                    self._acked_sent = e.first_sent
             self._resend.discard(seq)
         if sample >= 0.0:
             self.rtt.update(sample)
@@ -428,7 +463,14 @@ class Connection:
                     self.local_port,
                     self.remote_port,
                     encode_plain(
-                        self.peer_id, self.stream_id, 0, self._rcv_highest, nacks, 0, None, b""
+                        self.peer_id,
+                        self.stream_id,
+                        0,
+                        self._rcv_highest,
+                        nacks,
+                        0,
+                        self.flow.delay_option(),
+                        b"",
                     ),
                 )
             )
@@ -459,9 +501,17 @@ class Connection:
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
+        # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
+        # past the oldest unacked packet, so a hole cannot push new packets beyond the
+        # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
+        span = min(MAX_SEQ_SPAN, 2 * self.cc.window)
         while len(self.unacked) < limit:
+            if self.unacked and self._next_seq - next(iter(self.unacked)) >= span:
+                break
             buffered = self.send_buffered
             if buffered:
+                if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
+                    break  # bulk profile: a partial packet waits for more bytes (profiles.py)
                 payload = self._take(self.mtu)
                 flags = 0
                 if self.close_requested and not self.send_buffered:
@@ -509,8 +559,11 @@ class Connection:
         if flags & (SYN | CLOSE):
             keys = mgr.keys
             pkt = Packet(peer_id, self.stream_id, e.seq, ack_through, tuple(nacks), 1, flags)
-            pkt.delay = 0
+            choke = self.flow.delay_option()
+            pkt.delay = 0 if choke is None else choke
             if flags & SYN:
+                if self.options.interactive:
+                    pkt.flags |= PROFILE_INTERACTIVE_FLAG
                 pkt.from_destination = keys.destination
                 pkt.offline_signature = keys.offline
                 pkt.max_packet_size = self.options.max_message_size
@@ -530,6 +583,11 @@ class Connection:
             # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
             # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
             delay = 0 if (free < 3 or free < (window + 2) // 3 or not self.send_buffered) else None
+            if self.options.interactive:
+                delay = 0  # interactive profile: every data packet asks for an ACK at once
+            choke = self.flow.delay_option()
+            if choke is not None:
+                delay = choke
             data = encode_plain(
                 peer_id, self.stream_id, e.seq, ack_through, nacks, flags, delay, e.payload
             )
@@ -551,6 +609,7 @@ class Connection:
             self.bytes_sent += len(e.payload)
         else:
             self.packets_retransmitted += 1
+            e.nacks = 0  # later NACKs must show that this copy was lost too
         if self._rto_deadline is None:
             self._rto_deadline = now + self.rtt.rto
         return carries_acks
@@ -559,7 +618,14 @@ class Connection:
     def deadline(self) -> float | None:
         """The earliest time this connection needs :meth:`on_timer`."""
         best: float | None = None
-        timers = (self._rto_deadline, self._ack_deadline, self._connect_deadline, self._tw_deadline)
+        timers = (
+            self._rto_deadline,
+            self._ack_deadline,
+            self._connect_deadline,
+            self._tw_deadline,
+            self.coalesce.flush_at,
+            self.flow.unchoke_retry_at,
+        )
         for t in timers:
             if t is not None and (best is None or t < best):
                 best = t
@@ -599,6 +665,11 @@ class Connection:
             return
         if self._ack_deadline is not None and now >= self._ack_deadline:
             mgr.mark_dirty(self)
+        if self.coalesce.expire(now):
+            mgr.mark_dirty(self)  # bulk profile: the passive flush delay of a partial packet
+        if self.flow.unchoke_retry_due(now) and self._rcv_highest >= 0:
+            self._ack_deadline = now  # flow.py: the peer stayed silent after our unchoke
+            mgr.mark_dirty(self)
         opts = self.options
         if (
             self.state is State.OPEN
@@ -622,6 +693,8 @@ class Connection:
         if not unacked:
             self._rto_deadline = None
             return True
+        if self.peer_choked:
+            return persist_timeout(self, now)  # flow.py: probe the choked peer
         count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
         due: list[_Sent] = []
         for e in unacked.values():
@@ -741,4 +814,8 @@ class Connection:
             self.packets_dropped,
             len(self.unacked),
             self.send_buffered,
+            self.flow.unread + self.flow.ooo_bytes,
+            self.flow.peak_bytes,
+            self.flow.choking,
+            self.peer_choked,
         )

@@ -22,6 +22,7 @@ from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.streaming.connection import Connection, OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.events import Event, IncomingConnection, PingAnswered, PingTimeout
+from i2p_streaming.streaming.limits import Admission, Refusal, reject_packet
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
     ECHO,
@@ -33,6 +34,7 @@ from i2p_streaming.streaming.packet import (
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.tcb import TcbCache
 
 __all__ = ["StreamManager"]
 
@@ -92,6 +94,13 @@ class StreamManager:
     stream ids (tests). ``epoch_offset`` (seconds to add to ``now`` to get Unix time, settable
     later) enables the expiry check of peers' offline signatures; while it is None only their
     signatures are checked.
+
+    Read credit (flow control, :mod:`~i2p_streaming.streaming.flow`): with
+    ``auto_consume=False`` the bytes of every :class:`DataReceived` count against the stream's
+    receive buffer until the shell reports that the application read them with
+    :meth:`consumed`; a full buffer chokes the peer. With ``auto_consume=True`` (the default,
+    for shells that hand data straight to the application) delivered bytes count as read at
+    once and only out-of-order packets fill the buffer.
     """
 
     def __init__(
@@ -101,8 +110,13 @@ class StreamManager:
         *,
         rng: random.Random | None = None,
         epoch_offset: float | None = None,
+        auto_consume: bool = True,
     ) -> None:
         self.keys = keys
+        self.auto_consume = auto_consume
+        #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
+        self.admission = Admission()
+        self.tcb = TcbCache()
         self.destination: Destination = keys.destination
         self.options = options or StreamOptions()
         self.epoch_offset = epoch_offset
@@ -168,6 +182,7 @@ class StreamManager:
             return
         if not conn.initiator and not conn._syn_acked:
             self._half_open_dec(conn.local_port)
+        self.tcb.store(conn, now)
         conn.state = State.DEAD
         conn._timer_at = None
         self._dirty.pop(conn, None)
@@ -264,12 +279,15 @@ class StreamManager:
             return
         port = dst_port if dst_port in self._listeners else 0
         backlog = self._listeners.get(port)
-        limit = self.options.max_concurrent_streams
         if backlog is None:
             self._refuse(p, peer, src_port, dst_port, "no_listener")
             return
-        if self._half_open.get(port, 0) >= backlog or (0 < limit <= len(self._conns)):
-            self._refuse(p, peer, src_port, dst_port, "limit")
+        refusal = self.admission.check(self.options, peer.hash, now, self.active_streams())
+        if refusal is not None:
+            self._reject(p, peer, src_port, dst_port, refusal)
+            return
+        if self._half_open.get(port, 0) >= backlog:
+            self._refuse(p, peer, src_port, dst_port, "backlog")
             return
         conn = Connection(
             self,
@@ -284,6 +302,7 @@ class StreamManager:
             peer_key=peer_key_of(peer, p.offline_signature),
             peer_mtu=p.max_packet_size,
         )
+        self.tcb.seed(conn, now)
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
         self._half_open[dst_port] = self._half_open.get(dst_port, 0) + 1
@@ -300,6 +319,43 @@ class StreamManager:
         reply.from_destination = self.destination
         reply.offline_signature = self.keys.offline
         self.queue_out(OutgoingPacket(peer, dst, src, reply.encode_signed(self.keys)))
+
+    def _reject(self, p: Packet, peer: Destination, src: int, dst: int, why: Refusal) -> None:
+        """Answer a SYN refused by admission control with ``i2p.streaming.limitAction``."""
+        self.count(why.counter)
+        data = reject_packet(self.keys, p, why, self.options.limit_action, dst, self._new_id())
+        if data is None:
+            self.count("refused_silently")
+        else:
+            self.queue_out(OutgoingPacket(peer, dst, src, data))
+
+    def active_streams(self) -> int:
+        """Streams that count against ``maxConcurrentStreams`` (all but TIME-WAIT)."""
+        limit = self.options.max_concurrent_streams
+        conns = self._conns
+        if limit <= 0 or len(conns) < limit:
+            return len(conns)  # exact count not needed below the limit
+        return sum(1 for c in conns.values() if c.state is not State.TIME_WAIT)
+
+    def consumed(self, stream_id: int, nbytes: int, now: float) -> bool:
+        """Read credit: the application read ``nbytes`` of the stream's delivered data.
+
+        Frees that much of the receive buffer (amounts above what is unread are ignored);
+        when this ends a choke, queues a plain ACK with DELAY=0 (unchoke) and returns True
+        (the shell should flush). Unknown or finished streams are ignored (False). Raises
+        ``ValueError`` for a negative ``nbytes``. Not needed with ``auto_consume=True``.
+        """
+        if nbytes < 0:
+            raise ValueError(f"consumed: nbytes must be >= 0, not {nbytes}")
+        conn = self._conns.get(stream_id)
+        if conn is None or not nbytes:
+            return False
+        if conn.flow.consumed(nbytes, len(conn._ooo)) and conn.state is not State.DEAD:
+            conn._ack_deadline = now
+            conn.flow.arm_unchoke_retry(now, conn.rtt.rto)
+            self.mark_dirty(conn)
+            return True
+        return False
 
     def _hold(self, rid: int, raw: bytes, src: int, dst: int, now: float) -> None:
         held = self._pending.get(rid)
@@ -338,6 +394,10 @@ class StreamManager:
                 return
             if not verify_packet(raw, p, epoch_now=self.epoch_now(now)):
                 self.count("bad_signature")
+                return
+            refusal = self.admission.check(self.options, peer.hash, now, None)
+            if refusal is not None:
+                self.count("ping_" + refusal.counter)
                 return
             pong = Packet(0, p.send_stream_id, 0, 0, (), 1, ECHO | NO_ACK)
             pong.payload = p.payload[:MAX_PING_PAYLOAD]
@@ -400,9 +460,11 @@ class StreamManager:
             if not 0 <= value <= 65535:
                 raise ValueError(f"port {value} out of range 0..65535")
         opts = options or self.options
-        limit = opts.max_concurrent_streams
-        if 0 < limit <= len(self._conns):
-            raise ConnectionError(f"too many concurrent streams (limit {limit})")
+        limit = self.options.max_concurrent_streams
+        if 0 < limit <= self.active_streams():
+            raise ConnectionError(
+                f"too many concurrent streams (i2p.streaming.maxConcurrentStreams={limit})"
+            )
         conn = Connection(
             self,
             self._new_id(),
@@ -418,6 +480,7 @@ class StreamManager:
                 f"{len(data)} bytes of initial data exceed the send buffer "
                 f"({opts.buffer_size} + {conn.syn_limit()})"
             )
+        self.tcb.seed(conn, now)
         self._conns[conn.stream_id] = conn
         conn.start_syn(bytes(data), close)
         self.mark_dirty(conn)
@@ -440,8 +503,10 @@ class StreamManager:
         conn = self._get(stream_id)
         if conn.close_requested or conn.state not in (State.OPEN, State.CONNECTING):
             raise BrokenPipeError(f"stream {stream_id} is closed for writing")
+        before = conn.send_buffered
         n = conn.write(data)
         if n:
+            conn.coalesce.on_write(before, now)
             self.mark_dirty(conn)
         return n
 

@@ -1,28 +1,17 @@
 """Per-manager (and per-connection) streaming settings, named after Java's ``i2p.streaming.*``.
 
-Times are stored in seconds; the property strings use Java's units (milliseconds).
+Times are stored in seconds; the property strings use Java's units (milliseconds). The full
+table (key, default, unit, meaning) is ``docs/options.md``; keep the two in step.
 
-=============================  ====================================  =========  ==============
-field                          property                              default    range
-=============================  ====================================  =========  ==============
-initial_window_size            i2p.streaming.initialWindowSize       3          1..128
-max_window_size                i2p.streaming.maxWindowSize           128        1..128
-initial_rto                    i2p.streaming.initialRTO (ms)         9 s        0.1..45 s
-initial_ack_delay              i2p.streaming.initialAckDelay (ms)    0.5 s      0..60 s
-max_resends                    i2p.streaming.maxResends              8          1..50
-connect_timeout                i2p.streaming.connectTimeout (ms)     60 s       >0 (<=0: 60 s)
-max_message_size               i2p.streaming.maxMessageSize          1730       512..32768
-max_concurrent_streams         i2p.streaming.maxConcurrentStreams    -1         -1/0 = no limit
-answer_pings                   i2p.streaming.answerPings             true       bool
-inactivity_timeout             i2p.streaming.inactivityTimeout (ms)  90 s       >=0
-inactivity_action              i2p.streaming.inactivityAction        2          0 none, 1 reset,
-                                                                                2 keep-alive
-buffer_size                    i2p.streaming.bufferSize              262144     >=1 (send buffer)
-=============================  ====================================  =========  ==============
+Besides ``i2p.streaming.*``, :meth:`StreamOptions.from_properties` reads the three access-list
+keys Java's streaming reads from the I2CP options: ``i2cp.accessList`` (comma/space separated
+destination hashes, 44-character I2P base64 or ``.b32.i2p``), ``i2cp.enableAccessList``
+(allow-list) and ``i2cp.enableBlackList`` (deny-list).
 
-Fields without a Java property: ``receive_window`` (out-of-order packets kept, 128..255),
-``time_wait`` (seconds a cleanly closed stream keeps acking retransmissions, 300 like Java's
-TIME-WAIT; its id stays reserved at least as long, and never less than 2 minutes).
+Fields without a Java property: ``receive_window`` (how far ahead of the in-order point a
+packet may be, 128..255), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
+buffer bound, see :mod:`~i2p_streaming.streaming.flow`), ``passive_flush_delay`` (bulk
+profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`) and ``time_wait``.
 """
 
 from __future__ import annotations
@@ -32,14 +21,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-__all__ = ["StreamOptions"]
+from i2p_streaming.data import b32_address_to_hash, b64decode
+from i2p_streaming.errors import DataFormatError
+
+__all__ = [
+    "PROFILE_BULK",
+    "PROFILE_INTERACTIVE",
+    "STREAMING_I2CP_KEYS",
+    "StreamOptions",
+    "parse_access_list",
+]
 
 _PREFIX = "i2p.streaming."
+PROFILE_BULK = 1
+PROFILE_INTERACTIVE = 2
+_LIMIT_ACTIONS_BUILTIN = ("reset", "drop", "http")
 
 # Java/i2pd keys that are valid but have no effect in this core (accepted, ignored).
 _IGNORED_KEYS = frozenset(
     {
-        "accessList",
         "alwaysUseTagsPerPacket",
         "blacklist",
         "congestionAvoidanceGrowthRateFactor",
@@ -48,20 +48,15 @@ _IGNORED_KEYS = frozenset(
         "dontSign",
         "dsalist",
         "enforceProtocol",
-        "limitAction",
-        "maxConnsPerDay",
-        "maxConnsPerHour",
-        "maxConnsPerMinute",
         "maxInboundSpeed",
         "maxOutboundSpeed",
-        "maxTotalConnsPerDay",
-        "maxTotalConnsPerHour",
-        "maxTotalConnsPerMinute",
-        "profile",
         "readTimeout",
         "slowStartGrowthRateFactor",
         "tagThreshold",
         "tagsToSend",
+        "tcbcache.rttDampening",
+        "tcbcache.rttdevDampening",
+        "tcbcache.wdwDampening",
         "writeTimeout",
     }
 )
@@ -106,6 +101,50 @@ def _connect_timeout(key: str, text: str) -> float:
     return seconds if seconds > 0 else 60.0
 
 
+def _profile(key: str, text: str) -> int:
+    value = text.strip().lower()
+    named = {"bulk": PROFILE_BULK, "interactive": PROFILE_INTERACTIVE}
+    if value in named:
+        return named[value]
+    return _int(PROFILE_BULK, PROFILE_INTERACTIVE)(key, text)
+
+
+def _limit(key: str, text: str) -> int:
+    value = _int(-1, 2**31 - 1)(key, text)
+    return max(value, 0)
+
+
+def _action(key: str, text: str) -> str:
+    value = text.strip()
+    return value or "reset"
+
+
+def parse_access_list(text: str) -> frozenset[bytes]:
+    """Parse ``i2cp.accessList``: destination hashes separated by commas, semicolons or
+    spaces, each 44-character I2P base64 or a ``.b32.i2p`` address. Returns the 32-byte hashes;
+    raises ``ValueError`` naming the first bad entry."""
+    hashes: set[bytes] = set()
+    for token in text.replace(",", " ").replace(";", " ").split():
+        try:
+            if token.lower().endswith(".b32.i2p"):
+                h = b32_address_to_hash(token)
+            else:
+                h = b64decode(token)
+                if len(h) != 32:
+                    raise DataFormatError(f"{len(h)} bytes, not 32")
+        except DataFormatError as exc:
+            raise ValueError(
+                f"i2cp.accessList: {token!r} is not a destination hash (44 base64 characters "
+                f"or a .b32.i2p address): {exc}"
+            ) from None
+        hashes.add(h)
+    return frozenset(hashes)
+
+
+def _access_list(key: str, text: str) -> frozenset[bytes]:
+    return parse_access_list(text)
+
+
 _PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "initialWindowSize": ("initial_window_size", _int(1, 128)),
     "maxWindowSize": ("max_window_size", _int(1, 128)),
@@ -119,12 +158,29 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "inactivityTimeout": ("inactivity_timeout", _ms(0.0, 86400.0)),
     "inactivityAction": ("inactivity_action", _int(0, 2)),
     "bufferSize": ("buffer_size", _int(1, 2**30)),
+    "profile": ("profile", _profile),
+    "maxConnsPerMinute": ("max_conns_per_minute", _limit),
+    "maxConnsPerHour": ("max_conns_per_hour", _limit),
+    "maxConnsPerDay": ("max_conns_per_day", _limit),
+    "maxTotalConnsPerMinute": ("max_total_conns_per_minute", _limit),
+    "maxTotalConnsPerHour": ("max_total_conns_per_hour", _limit),
+    "maxTotalConnsPerDay": ("max_total_conns_per_day", _limit),
+    "limitAction": ("limit_action", _action),
 }
+
+#: The I2CP-named keys Java's streaming reads (``ConnectionOptions``), with their fields.
+_I2CP_PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "i2cp.accessList": ("access_list", _access_list),
+    "i2cp.enableAccessList": ("enable_access_list", _bool),
+    "i2cp.enableBlackList": ("enable_black_list", _bool),
+}
+#: Keys outside ``i2p.streaming.*`` that :meth:`StreamOptions.from_properties` reads.
+STREAMING_I2CP_KEYS = frozenset(_I2CP_PROPERTIES)
 
 
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
-    """Streaming settings (see the module table). Construct directly or with
+    """Streaming settings (see ``docs/options.md``). Construct directly or with
     :meth:`from_properties`; values are validated in both cases (``ValueError``)."""
 
     initial_window_size: int = 3
@@ -138,11 +194,34 @@ class StreamOptions:
     answer_pings: bool = True
     inactivity_timeout: float = 90.0
     inactivity_action: int = 2
-    buffer_size: int = 262144
+    buffer_size: int = 65536
+    profile: int = PROFILE_BULK
+    passive_flush_delay: float = 0.175
+    receive_buffer_packets: int = 128
+    receive_buffer_size: int = 0
+    max_conns_per_minute: int = 0
+    max_conns_per_hour: int = 0
+    max_conns_per_day: int = 0
+    max_total_conns_per_minute: int = 0
+    max_total_conns_per_hour: int = 0
+    max_total_conns_per_day: int = 0
+    limit_action: str = "reset"
+    access_list: frozenset[bytes] = frozenset()
+    enable_access_list: bool = False
+    enable_black_list: bool = False
+    tcb_share: bool = True
     receive_window: int = 255
     time_wait: float = 300.0
 
     def __post_init__(self) -> None:
+        limits = (
+            self.max_conns_per_minute,
+            self.max_conns_per_hour,
+            self.max_conns_per_day,
+            self.max_total_conns_per_minute,
+            self.max_total_conns_per_hour,
+            self.max_total_conns_per_day,
+        )
         checks = (
             (1 <= self.initial_window_size <= 128, "initial_window_size must be 1..128"),
             (1 <= self.max_window_size <= 128, "max_window_size must be 1..128"),
@@ -155,6 +234,16 @@ class StreamOptions:
             (self.inactivity_timeout >= 0, "inactivity_timeout must be >= 0"),
             (self.inactivity_action in (0, 1, 2), "inactivity_action must be 0, 1 or 2"),
             (self.buffer_size >= 1, "buffer_size must be >= 1"),
+            (self.profile in (1, 2), "profile must be 1 (bulk) or 2 (interactive)"),
+            (0.0 <= self.passive_flush_delay <= 10.0, "passive_flush_delay must be 0..10 s"),
+            (8 <= self.receive_buffer_packets <= 1024, "receive_buffer_packets must be 8..1024"),
+            (
+                self.receive_buffer_size == 0 or self.receive_buffer_size >= 2 * 32768,
+                "receive_buffer_size must be 0 (auto) or >= 65536",
+            ),
+            (all(n >= 0 for n in limits), "connection limits must be >= 0 (0 = no limit)"),
+            (bool(self.limit_action.strip()), "limit_action must not be empty"),
+            (all(len(h) == 32 for h in self.access_list), "access_list holds 32-byte hashes"),
             (128 <= self.receive_window <= 255, "receive_window must be 128..255"),
             (self.time_wait >= 0, "time_wait must be >= 0"),
         )
@@ -162,29 +251,44 @@ class StreamOptions:
             if not ok:
                 raise ValueError(f"StreamOptions: {message}")
 
+    @property
+    def interactive(self) -> bool:
+        """True for the interactive profile (``i2p.streaming.profile=2``)."""
+        return self.profile == PROFILE_INTERACTIVE
+
+    @property
+    def receive_buffer_bytes(self) -> int:
+        """The receive buffer bound in bytes: ``receive_buffer_size``, or when 0 Java's
+        ``maxMessageSize * (128 + 2)``."""
+        return self.receive_buffer_size or self.max_message_size * 130
+
     @classmethod
     def from_properties(
         cls, properties: Mapping[str, str], base: StreamOptions | None = None
     ) -> StreamOptions:
         """Build options from Java-style properties (values are strings).
 
-        Keys outside ``i2p.streaming.*`` are ignored (they belong to other layers); known Java
-        keys this core does not implement are accepted and ignored; unknown
-        ``i2p.streaming.*`` keys and bad values raise ``ValueError`` (with a suggestion).
+        ``i2p.streaming.*`` keys and the access-list keys (``i2cp.accessList``,
+        ``i2cp.enableAccessList``, ``i2cp.enableBlackList``) are read; other keys are ignored
+        (they belong to other layers); known Java keys this core does not implement are
+        accepted and ignored; unknown ``i2p.streaming.*`` keys and bad values raise
+        ``ValueError`` (with a suggestion).
         """
         changes: dict[str, Any] = {}
         for key, value in properties.items():
-            if not key.startswith(_PREFIX):
-                continue
-            name = key[len(_PREFIX) :]
-            if name in _IGNORED_KEYS:
-                continue
-            entry = _PROPERTIES.get(name)
+            entry = _I2CP_PROPERTIES.get(key)
             if entry is None:
-                known = [_PREFIX + k for k in (*_PROPERTIES, *_IGNORED_KEYS)]
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(f"unknown streaming option {key!r}{hint}")
+                if not key.startswith(_PREFIX):
+                    continue
+                name = key[len(_PREFIX) :]
+                if name in _IGNORED_KEYS:
+                    continue
+                entry = _PROPERTIES.get(name)
+                if entry is None:
+                    known = [_PREFIX + k for k in (*_PROPERTIES, *_IGNORED_KEYS)]
+                    close = difflib.get_close_matches(key, known, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ValueError(f"unknown streaming option {key!r}{hint}")
             field_name, parse = entry
             changes[field_name] = parse(key, str(value))
         return replace(base or cls(), **changes)

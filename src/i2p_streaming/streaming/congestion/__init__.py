@@ -30,8 +30,9 @@ class CongestionController(Protocol):
     def on_delivered(self, acked: int, now: float) -> None:
         """``acked`` (>0) packets were newly acknowledged, congestion signal or not."""
 
-    def on_fast_retransmit(self, now: float) -> None:
-        """A packet was NACKed enough times to be resent at once (loss)."""
+    def on_fast_retransmit(self, now: float, holes: int = 1) -> None:
+        """A packet was NACKed enough times to be resent at once (loss); ``holes`` is how
+        many sequence numbers the triggering ack NACKed (several suggest an overflow)."""
 
     def on_timeout(self, now: float) -> None:
         """The retransmission timer expired."""

@@ -34,7 +34,7 @@ class RenoController:
     def on_delivered(self, acked: int, now: float) -> None:
         """Reno does not estimate bandwidth."""
 
-    def on_fast_retransmit(self, now: float) -> None:
+    def on_fast_retransmit(self, now: float, holes: int = 1) -> None:
         self.ssthresh = max(2, self.window // 2)
         self.window = self.ssthresh
         self._acc = 0

@@ -1,0 +1,95 @@
+"""Flow control against i2pd's own streaming: a paused Python reader chokes i2pd's sender.
+
+i2pd (through SAM, in a thread) sends 1 MB to our asyncio server, whose handler does not read
+until our core has refused a packet (receive buffer full, choke sent). Then it reads
+everything: every byte arrives (sha256), and our receive buffer never exceeded its bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+
+import pytest
+
+from i2p_streaming.aio import ZERO_HOP, create_session
+from tests.i2pd import I2pdInstance
+from tests.sam import SAMSession
+
+pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
+
+SIZE = 1 << 20
+BOUND = 1730 * 130  # default receive buffer: maxMessageSize * (128 + 2)
+
+
+def router(i2pd: I2pdInstance) -> str:
+    host, port = i2pd.i2cp_address
+    return f"{host}:{port}"
+
+
+def sam_send(session: SAMSession, dest: str, data: bytes, done: threading.Event) -> None:
+    """STREAM CONNECT, send ``data``, then wait for our side to close the stream."""
+    sock = session.connect(dest, timeout=60)
+    sock.settimeout(110)
+    with sock:
+        sock.sendall(data)
+        while sock.recv(4096):
+            pass
+    done.set()
+
+
+async def test_paused_reader_chokes_i2pd_and_gets_every_byte(
+    i2pd: I2pdInstance, sam_session: SAMSession
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with create_session(router(i2pd), options=ZERO_HOP) as ours:
+        manager = ours.manager
+        choked: asyncio.Future[None] = loop.create_future()
+        count = manager.count
+
+        def counting(name: str) -> None:  # instrument: the first refused packet
+            count(name)
+            if name == "receive_buffer_full" and not choked.done():
+                choked.set_result(None)
+
+        manager.count = counting  # type: ignore[method-assign]
+        result: asyncio.Future[tuple[str, int]] = loop.create_future()
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sid = writer.get_extra_info("stream_id")
+            try:
+                await asyncio.wait_for(asyncio.shield(choked), 45)
+                st = manager.stats(sid)
+                assert st.choking and st.receive_buffered <= BOUND, st
+                data = await asyncio.wait_for(reader.readexactly(SIZE), 45)
+                result.set_result((hashlib.sha256(data).hexdigest(), sid))
+            except BaseException as exc:
+                try:
+                    st = manager.stats(sid)
+                except ValueError:
+                    st = None
+                result.set_exception(
+                    AssertionError(f"{exc!r} stats={st} counters={manager.counters}")
+                )
+            finally:
+                writer.close()
+
+        await ours.start_server(handler, 0, limit=16 * 1024)
+        data = os.urandom(SIZE)
+        done = threading.Event()
+        sender = threading.Thread(
+            target=sam_send,
+            args=(sam_session, ours.destination.to_base64(), data, done),
+            daemon=True,
+        )
+        sender.start()
+        digest, sid = await asyncio.wait_for(result, 110)
+        assert digest == hashlib.sha256(data).hexdigest()
+        stats = manager.stats(sid) if sid in manager.stream_ids else None
+        assert manager.counters["receive_buffer_full"] >= 1
+        if stats is not None:
+            assert stats.receive_peak <= BOUND and stats.bytes_received == SIZE
+        assert manager.last_error is None
+        await asyncio.to_thread(done.wait, 30)
