@@ -482,3 +482,27 @@ def test_timer_heap_is_single_deadline(keys_a: PrivateKeys, keys_b: PrivateKeys)
 def test_reset_event_type_fields() -> None:
     ev = ConnectionReset(1, "x")
     assert ev.by_peer is False
+
+
+def test_unrequested_ack_follows_within_a_quarter_rtt(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    """i2pd's data packets carry no DELAY request; we ack after SRTT/4, not a flat 500 ms."""
+    pair = make_pair(keys_a, keys_b)
+    link, a = pair.link, pair.a
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    link.run_for(1.0)
+    bsid = pair.b.incoming[0].stream_id
+    srtt = a.manager.stats(sid).rtt
+    assert srtt is not None
+    assert srtt / 4 < 0.5
+    now = link.now
+    data = Packet(sid, bsid, 1, 0, (), 9, 0, payload=b"from i2pd")  # i2pd style: flags 0
+    a.manager.receive_payload(data.encode(), 0, 0, now)
+    assert a.manager.payloads_to_send(now) == []
+    a.manager.handle_timer(now + srtt / 4 - 0.001)
+    assert a.manager.payloads_to_send(now + srtt / 4 - 0.001) == []
+    a.manager.handle_timer(now + srtt / 4)
+    [ack] = [Packet.decode(p.data) for p in a.manager.payloads_to_send(now + srtt / 4)]
+    assert (ack.sequence_num, ack.ack_through, ack.payload) == (0, 1, b"")

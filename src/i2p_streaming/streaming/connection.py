@@ -348,8 +348,17 @@ class Connection:
         mgr.mark_dirty(self)
 
     def _ack_time(self, now: float, delay: int | None) -> float:
+        """When to acknowledge a new in-window packet that requested ``delay`` ms (B.3).
+
+        No request: ``initialAckDelay``, shortened to SRTT/4 once the RTT is known — i2pd
+        (2.56) never asks for prompt ACKs on its data packets and paces itself by the RTT it
+        measures, so a flat 500 ms ack delay would slow it to a fifth.
+        """
         if delay is None:
-            return now + self.options.initial_ack_delay
+            srtt = self.rtt.rtt
+            if srtt is None:
+                return now + self.options.initial_ack_delay
+            return now + min(self.options.initial_ack_delay, srtt / 4.0)
         if delay == 0:
             srtt = self.rtt.rtt
             return now if srtt is None else now + min(0.12, srtt / 8.0)
