@@ -11,29 +11,25 @@ does not know.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Self, TypeVar
+from typing import ClassVar, Self
 
 from i2p_streaming.data import (
     Destination,
     Lease,
     LeaseSet2,
-    OfflineSignature,
-    PrivateKeys,
-    SigType,
-    b64decode,
-    b64encode,
-    decode_date,
-    decode_mapping,
-    decode_string,
     encode_date,
     encode_mapping,
     encode_string,
-    verify,
 )
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp.frames import encode_frame
+from i2p_streaming.i2cp.reader import MessageReader as _Reader
+from i2p_streaming.i2cp.sessionconfig import (
+    TRANSIENT_KEY_OPTION,
+    SessionConfig,
+    offline_session_options,
+)
 
 __all__ = [
     "NO_SESSION",
@@ -58,76 +54,18 @@ __all__ = [
     "SendMessageExpires",
     "SessionConfig",
     "SessionStatus",
+    "TRANSIENT_KEY_OPTION",
     "SetDate",
     "UnknownMessage",
     "decode_message",
     "encode_message",
+    "offline_session_options",
 ]
 
 #: SessionId meaning "no session" (HostLookup before a session exists).
 NO_SESSION = 0xFFFF
-TRANSIENT_KEY_OPTION = "i2cp.leaseSetTransientPublicKey"
-
-_T = TypeVar("_T")
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
-
-
-class _Reader:
-    """Bounded cursor over a message body; every failure is a DataFormatError."""
-
-    __slots__ = ("buf", "name", "pos")
-
-    def __init__(self, buf: bytes, name: str) -> None:
-        self.buf = buf
-        self.name = name
-        self.pos = 0
-
-    def take(self, n: int, what: str) -> bytes:
-        end = self.pos + n
-        if end > len(self.buf):
-            raise DataFormatError(
-                f"{self.name}: truncated {what} at offset {self.pos} "
-                f"(need {n} bytes, have {len(self.buf) - self.pos})"
-            )
-        data = self.buf[self.pos : end]
-        self.pos = end
-        return data
-
-    def uint(self, n: int, what: str) -> int:
-        return int.from_bytes(self.take(n, what), "big")
-
-    def parse(self, fn: Callable[[bytes, int], tuple[_T, int]]) -> _T:
-        obj, used = fn(self.buf, self.pos)
-        self.pos += used
-        return obj
-
-    def destination(self) -> Destination:
-        return self.parse(Destination.from_bytes)
-
-    def mapping(self) -> dict[str, str]:
-        return self.parse(decode_mapping)
-
-    def string(self) -> str:
-        return self.parse(decode_string)
-
-    def date(self) -> int:
-        return self.parse(decode_date)
-
-    def rest(self) -> bytes:
-        data = self.buf[self.pos :]
-        self.pos = len(self.buf)
-        return data
-
-    def payload(self) -> bytes:
-        return self.take(self.uint(4, "payload length"), "payload")
-
-    def done(self) -> None:
-        if self.pos != len(self.buf):
-            raise DataFormatError(
-                f"{self.name}: {len(self.buf) - self.pos} unexpected trailing bytes "
-                f"at offset {self.pos}"
-            )
 
 
 def _u16(v: int) -> bytes:
@@ -136,96 +74,6 @@ def _u16(v: int) -> bytes:
 
 def _u32(v: int) -> bytes:
     return _U32.pack(v)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """``Destination | Mapping options (sorted) | Date created | Signature``.
-
-    The signature covers ``Destination || Mapping || Date`` and is made with the Destination's
-    signing key, or with the transient key when the options carry offline-signature fields.
-    """
-
-    destination: Destination
-    options: dict[str, str]
-    date_ms: int
-    signature: bytes
-
-    @classmethod
-    def create(
-        cls,
-        keys: PrivateKeys,
-        options: Mapping[str, str],
-        date_ms: int,
-        *,
-        add_offline_options: bool = True,
-    ) -> SessionConfig:
-        """Build and sign a config. Raises DataFormatError for options that cannot be encoded.
-
-        With offline keys, the three ``i2cp.leaseSetOffline*``/transient-key options are added
-        and the config is signed by the transient key (reference C.6); ``add_offline_options=False``
-        leaves the options exactly as given (tests of router-side checks use it).
-        """
-        opts = dict(options)
-        if keys.offline is not None and add_offline_options:
-            opts.update(offline_session_options(keys.offline))
-        body = keys.destination.to_bytes() + encode_mapping(opts) + encode_date(date_ms)
-        return cls(keys.destination, opts, date_ms, keys.sign(body))
-
-    def signed_bytes(self) -> bytes:
-        """The bytes the signature covers (options re-serialised sorted, as Java verifies)."""
-        return (
-            self.destination.to_bytes() + encode_mapping(self.options) + encode_date(self.date_ms)
-        )
-
-    def to_bytes(self) -> bytes:
-        """Serialise the whole config, signature included."""
-        return self.signed_bytes() + self.signature
-
-    def _transient(self) -> tuple[SigType, bytes] | None:
-        value = self.options.get(TRANSIENT_KEY_OPTION)
-        if value is None:
-            return None
-        code, sep, b64 = value.partition(":")
-        try:
-            sig_type = SigType(int(code))
-        except ValueError:
-            raise DataFormatError(f"SessionConfig: bad {TRANSIENT_KEY_OPTION} type") from None
-        if not sep:
-            raise DataFormatError(f"SessionConfig: {TRANSIENT_KEY_OPTION} lacks ':'")
-        return sig_type, b64decode(b64)
-
-    def verify(self) -> bool:
-        """Check the signature (with the transient key when offline); never raises."""
-        try:
-            transient = self._transient()
-            data = self.signed_bytes()
-        except DataFormatError:
-            return False
-        if transient is None:
-            return self.destination.verify(data, self.signature)
-        return verify(transient[0], transient[1], data, self.signature)
-
-    @classmethod
-    def _read(cls, r: _Reader) -> SessionConfig:
-        dest = r.destination()
-        options = r.mapping()
-        date_ms = r.date()
-        cfg = cls(dest, options, date_ms, b"")
-        transient = cfg._transient()
-        length = dest.signature_length if transient is None else transient[0].signature_length
-        return cls(dest, options, date_ms, r.take(length, "signature"))
-
-
-def offline_session_options(offline: OfflineSignature) -> dict[str, str]:
-    """The SessionConfig options that carry an offline signature block (reference C.6)."""
-    return {
-        "i2cp.leaseSetOfflineExpiration": str(offline.expires),
-        TRANSIENT_KEY_OPTION: (
-            f"{int(offline.transient_sig_type)}:{b64encode(offline.transient_public_key)}"
-        ),
-        "i2cp.leaseSetOfflineSignature": b64encode(offline.signature),
-    }
 
 
 class Message:
