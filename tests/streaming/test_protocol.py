@@ -301,8 +301,12 @@ def test_connect_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     ev = pair.a.failed[sid]
     assert not ev.refused and "timed out after 60 s" in ev.reason
     assert pair.link.now == pytest.approx(60.0)
+    final = pair.a.manager.stats(sid)  # the final counters outlive the stream
+    assert final.state is State.DEAD
+    assert final.packets_sent == 3  # the SYN, sent three times
+    assert final.packets_retransmitted == 2  # SYN resent at 9 s and 27 s (RTO doubling)
     with pytest.raises(ValueError, match="unknown stream"):
-        pair.a.manager.stats(sid)
+        pair.a.manager.stats(sid + 1)
 
 
 def test_early_packets_held_until_syn(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:

@@ -48,6 +48,8 @@ MAX_MANAGER_OUT = 1024
 MAX_PINGS = 1024
 MAX_PING_PAYLOAD = 32
 DEFAULT_BACKLOG = 64
+#: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
+FINAL_STATS_KEPT = 1024
 
 _K = TypeVar("_K")
 
@@ -132,6 +134,8 @@ class StreamManager:
         self._tie = itertools.count()
         self._pings: dict[int, _Ping] = {}
         self._pending: dict[int, list[tuple[bytes, int, int, float]]] = {}
+        #: final stats of the most recently ended streams (bounded), for stats() after the end
+        self._final_stats: OrderedDict[int, StreamStats] = OrderedDict()
         self._closed: OrderedDict[int, float] = OrderedDict()  # our id -> reusable after
         self._recent_syn: OrderedDict[tuple[int, bytes], float] = OrderedDict()
         self._housekeeping = _Housekeeping(self)
@@ -184,6 +188,9 @@ class StreamManager:
             self._half_open_dec(conn.local_port)
         self.tcb.store(conn, now)
         conn.state = State.DEAD
+        self._final_stats[conn.stream_id] = conn.stats()
+        if len(self._final_stats) > FINAL_STATS_KEPT:
+            self._final_stats.popitem(last=False)
         conn._timer_at = None
         self._dirty.pop(conn, None)
         self._conns.pop(conn.stream_id, None)
@@ -574,7 +581,13 @@ class StreamManager:
         return self._events.popleft() if self._events else None
 
     def stats(self, stream_id: int) -> StreamStats:
-        """A snapshot of the stream's counters; ``ValueError`` for an unknown stream."""
+        """A snapshot of the stream's counters. For one of the last ``FINAL_STATS_KEPT``
+        streams that ended, its final counters; ``ValueError`` for an unknown stream."""
+        conn = self._conns.get(stream_id)
+        if conn is None:
+            final = self._final_stats.get(stream_id)
+            if final is not None:
+                return final
         return self._get(stream_id).stats()
 
     @property

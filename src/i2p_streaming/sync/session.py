@@ -162,9 +162,19 @@ class Listener:
         self._server: StreamServer | None = None
         self._timeout: float | None = None
         self._closed = False
+        self._lock = threading.Lock()  # orders _on_made (loop thread) against close()
 
     def _factory(self) -> _SyncProtocol:
-        return _SyncProtocol(on_made=self._queue.put)
+        return _SyncProtocol(on_made=self._on_made)
+
+    def _on_made(self, proto: _SyncProtocol) -> None:
+        """A stream arrived (loop thread): queue it, or reset it if we are closed."""
+        with self._lock:
+            if not self._closed:
+                self._queue.put(proto)
+                return
+        if proto.transport is not None:
+            proto.transport.abort()
 
     def settimeout(self, value: float | None) -> None:
         """Timeout of :meth:`accept` (None = wait forever)."""
@@ -198,9 +208,10 @@ class Listener:
 
     def close(self) -> None:
         """Stop accepting; streams accepted but not taken are reset. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         server = self._server
         loop = self.session.loop
         if server is not None and not loop.is_closed():

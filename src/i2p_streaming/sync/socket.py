@@ -38,6 +38,7 @@ class _SyncProtocol(asyncio.Protocol):
         self.writable.set()
         self.transport: StreamTransport | None = None
         self.paused = False
+        self.discard = False  # shutdown(SHUT_RD): drop what arrives from now on
         self._on_made = on_made
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -48,6 +49,8 @@ class _SyncProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         with self.cond:
+            if self.discard:
+                return
             self.buffer += data
             self.cond.notify_all()
             if len(self.buffer) > READ_HIGH_WATER and self.transport is not None:
@@ -141,6 +144,8 @@ class StreamSocket:
         p = self._proto
         timeout = self._timeout
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._released:
+            raise OSError("recv on a closed stream socket")
         while not p.buffer and not p.eof and not p.lost and not self._shut_rd:
             if self._released:
                 raise OSError("recv on a closed stream socket")
@@ -248,6 +253,7 @@ class StreamSocket:
         if how in (_socket.SHUT_RD, _socket.SHUT_RDWR):
             with self._proto.cond:
                 self._shut_rd = True
+                self._proto.discard = True
                 self._proto.buffer.clear()
                 self._proto.cond.notify_all()
         if how in (_socket.SHUT_WR, _socket.SHUT_RDWR) and not self._shut_wr:
