@@ -510,3 +510,24 @@ def test_unrequested_ack_follows_within_a_quarter_rtt(
     a.manager.handle_timer(now + srtt / 4)
     [ack] = [Packet.decode(p.data) for p in a.manager.payloads_to_send(now + srtt / 4)]
     assert (ack.sequence_num, ack.ack_through, ack.payload) == (0, 1, b"")
+
+
+def test_every_sixteenth_unacked_packet_is_acked_at_once(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    """A pure receiver does not sit on a full window waiting for its ack timer."""
+    pair = make_pair(keys_a, keys_b)
+    link, a = pair.link, pair.a
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    link.run_for(1.0)
+    bsid = pair.b.incoming[0].stream_id
+    now = link.now
+    for seq in range(1, 16):
+        a.manager.receive_payload(
+            Packet(sid, bsid, seq, 0, (), 9, 0, payload=b"x").encode(), 0, 0, now
+        )
+    assert a.manager.payloads_to_send(now) == []  # 15 waiting: the ack timer decides
+    a.manager.receive_payload(Packet(sid, bsid, 16, 0, (), 9, 0, payload=b"x").encode(), 0, 0, now)
+    [ack] = [Packet.decode(p.data) for p in a.manager.payloads_to_send(now)]
+    assert (ack.sequence_num, ack.ack_through) == (0, 16)

@@ -56,6 +56,10 @@ FAST_RETRANSMIT_NACKS = 3
 #: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
 MAX_SEQ_SPAN = 128
 MAX_RESEND_BURST = 16
+#: Ack at once when this many new in-order data packets wait for an ACK. A receiver that sends
+#: no data keeps the RTT of its SYN reply (often inflated by the router's session set-up), so
+#: its RTT/8 or RTT/4 ack delays can stall a full window; more ACKs are always valid (B.3).
+ACK_EVERY_PACKETS = 16
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
 #: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
 CLOSE_GIVE_UP_SENDS = 3
@@ -195,6 +199,7 @@ class Connection:
         self._peer_close_seq = -1
         self.peer_closed = False
         self._ack_deadline: float | None = None
+        self._rcv_unacked = 0  # new data packets received since our last ACK went out
         # timers
         self._connect_deadline = now + options.connect_timeout if initiator else None
         self._tw_deadline: float | None = None
@@ -336,6 +341,9 @@ class Connection:
                 self.flow.ooo_bytes -= len(item[1])
                 self._deliver(item[0], item[1])
             ack_at = now if ooo else self._ack_time(now, delay)
+            self._rcv_unacked += 1
+            if self._rcv_unacked >= ACK_EVERY_PACKETS:
+                ack_at = now
         else:
             self._ooo[seq] = (flags, p.payload)
             self.flow.ooo_bytes += len(p.payload)
@@ -484,6 +492,8 @@ class Connection:
                 )
             )
             acked_something = True
+        if acked_something:
+            self._rcv_unacked = 0
         if acked_something or (self._ack_deadline is not None and self._ack_deadline <= now):
             self._ack_deadline = None  # sent, or impossible before the peer's id is known
         if self._write_blocked and self.send_buffered <= self.options.buffer_size // 2:
