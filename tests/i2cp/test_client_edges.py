@@ -476,3 +476,23 @@ def test_ids_wrap_around_skipping_zero_and_ids_in_use() -> None:
     assert core.lookup("b.i2p", now=0.0) == 2
     lookups = [x for x in _sent(core) if isinstance(x, m.HostLookup)]
     assert [x.request_id for x in lookups] == [1, 2]
+
+
+async def test_send_many_nowait_delivers_a_batch_in_order() -> None:
+    """A batch goes to the router in one write and arrives complete and in order."""
+    from i2p_streaming.i2cp import PROTO_RAW
+    from tests.embedded import embedded_router
+
+    async with embedded_router(seed=1) as target:
+        host, port = target.i2cp_address
+        async with (
+            await I2CPClient.connect(host, port, timeout=10) as a,
+            await I2CPClient.connect(host, port, timeout=10) as b,
+        ):
+            batch = [(b.destination, b"%d" % i, PROTO_RAW, i, 7, None) for i in range(50)]
+            assert a.send_many_nowait(batch) == 50
+            got = [await b.receive(timeout=5) for _ in range(50)]
+            assert [(p.data, p.src_port, p.dst_port) for p in got] == [
+                (b"%d" % i, i, 7) for i in range(50)
+            ]
+            assert a.dropped_sends == 0

@@ -149,23 +149,21 @@ class Session:
         self._arm_timer()
 
     def _send(self, client: I2CPClient, packets: list[OutgoingPacket]) -> None:
-        send = client.send_nowait
-        for p in packets:
-            try:
+        """Hand this flush's packets to I2CP in one socket write (SYNs compressed, data
+        stored); an opening SYN that wants a delivery status goes on its own."""
+        try:
+            batch = []
+            for p in packets:
                 if p.want_status:
                     self._send_syn_with_status(client, p)
                 else:
-                    send(
-                        p.destination,
-                        p.data,
-                        protocol=PROTO_STREAMING,
-                        src_port=p.src_port,
-                        dst_port=p.dst_port,
-                        compress=p.is_syn or None,
+                    batch.append(
+                        (p.destination, p.data, PROTO_STREAMING, p.src_port, p.dst_port, p.is_syn)
                     )
-            except (I2CPError, ConnectionError) as exc:
-                log.debug("session %s: send failed: %s", self.b32, exc)
-                return
+            if batch:
+                client.send_many_nowait(batch)
+        except (I2CPError, ConnectionError) as exc:
+            log.debug("session %s: send failed: %s", self.b32, exc)
 
     def _send_syn_with_status(self, client: I2CPClient, p: OutgoingPacket) -> None:
         owner = self._syn_owner

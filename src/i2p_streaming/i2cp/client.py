@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -99,6 +99,11 @@ _ERRORS: dict[ev.EndReason, type[I2CPError]] = {
     ev.EndReason.PROTOCOL_ERROR: I2CPProtocolError,
     ev.EndReason.CLOSED: I2CPConnectionError,
 }
+
+
+#: One item of :meth:`I2CPClient.send_many_nowait`:
+#: (destination, data, protocol, src_port, dst_port, compress).
+OutgoingPayload = tuple[Destination, bytes | bytearray | memoryview, int, int, int, bool | None]
 
 
 class I2CPClient:
@@ -582,6 +587,36 @@ class I2CPClient:
         )
         writer.write(core.data_to_send())
         return True
+
+    def send_many_nowait(self, payloads: Iterable[OutgoingPayload]) -> int:
+        """Queue several payloads with nonce 0 and hand them to the socket in ONE write.
+
+        Each item is ``(destination, data, protocol, src_port, dst_port, compress)``. Same
+        rules as :meth:`send_nowait` (the write-buffer bound is checked once, before the batch);
+        returns how many were queued — the rest are counted in ``dropped_sends``.
+        """
+        items = list(payloads)
+        core = self._core
+        writer = self._writer
+        if core.state is not SessionState.CREATED or writer is None or not self._ready.done():
+            if self._final_error is not None or self._reconnect is None:
+                self._live("send")
+            self.dropped_sends += len(items)
+            return 0
+        if writer.transport.get_write_buffer_size() > self.max_write_buffer:
+            self.dropped_sends += len(items)
+            return 0
+        for destination, data, protocol, src_port, dst_port, compress in items:
+            core.send_message(
+                destination,
+                data,
+                protocol=protocol,
+                src_port=src_port,
+                dst_port=dst_port,
+                compress=bool(compress),
+            )
+        writer.write(core.data_to_send())
+        return len(items)
 
     async def receive(self, timeout: float | None = None) -> ev.PayloadReceived:
         """Wait for the next payload (protocol, ports, data).
