@@ -567,26 +567,8 @@ class I2CPClient:
         client is reconnecting. Raises the session's :class:`I2CPError` once the client is closed
         for good, ``ValueError`` for bad arguments. ``compress=None`` means stored.
         """
-        core = self._core
-        writer = self._writer
-        if core.state is not SessionState.CREATED or writer is None or not self._ready.done():
-            if self._final_error is not None or self._reconnect is None:
-                self._live("send")
-            self.dropped_sends += 1
-            return False
-        if writer.transport.get_write_buffer_size() > self.max_write_buffer:
-            self.dropped_sends += 1
-            return False
-        core.send_message(
-            destination,
-            data,
-            protocol=protocol,
-            src_port=src_port,
-            dst_port=dst_port,
-            compress=bool(compress),
-        )
-        writer.write(core.data_to_send())
-        return True
+        item = (destination, data, protocol, src_port, dst_port, compress)
+        return self.send_many_nowait((item,)) == 1
 
     def send_many_nowait(self, payloads: Iterable[OutgoingPayload]) -> int:
         """Queue several payloads with nonce 0 and hand them to the socket in ONE write.
