@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from i2p_streaming.streaming import (
     StreamManager,
     StreamOptions,
 )
+from i2p_streaming.streaming.connection import ACK_EVERY_PACKETS, ACK_IDLE_GAPS, ACK_IDLE_MIN
 from i2p_streaming.streaming.packet import verify_packet
 
 from .app import make_pair
@@ -512,22 +514,78 @@ def test_unrequested_ack_follows_within_a_quarter_rtt(
     assert (ack.sequence_num, ack.ack_through, ack.payload) == (0, 1, b"")
 
 
-def test_every_sixteenth_unacked_packet_is_acked_at_once(
+def _receiver_after_handshake(
     keys_a: PrivateKeys, keys_b: PrivateKeys
-) -> None:
-    """A pure receiver does not sit on a full window waiting for its ack timer."""
+) -> tuple[Any, int, int, float]:
+    """An established stream whose initiator ``a`` is about to receive data; returns
+    (a, a's stream id, b's stream id, now)."""
     pair = make_pair(keys_a, keys_b)
     link, a = pair.link, pair.a
     sid = a.manager.connect(keys_b.destination, now=0.0)
     assert link.run(lambda: sid in a.established)
     link.run_for(1.0)
-    bsid = pair.b.incoming[0].stream_id
-    now = link.now
-    for seq in range(1, 16):
+    return a, sid, pair.b.incoming[0].stream_id, link.now
+
+
+def _run_timers(manager: Any, until: float) -> list[bytes]:
+    """Run every timer due up to ``until`` (each may re-arm) and return what was queued."""
+    out: list[bytes] = []
+    while (due := manager.get_timer()) is not None and due <= until:
+        manager.handle_timer(due)
+        out += [p.data for p in manager.payloads_to_send(due)]
+    return out
+
+
+def test_every_64th_unacked_packet_is_acked_at_once(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    """A pure receiver does not sit on half a window waiting for its ack timer."""
+    a, sid, bsid, now = _receiver_after_handshake(keys_a, keys_b)
+    assert ACK_EVERY_PACKETS == 64
+    for seq in range(1, ACK_EVERY_PACKETS):
         a.manager.receive_payload(
             Packet(sid, bsid, seq, 0, (), 9, 0, payload=b"x").encode(), 0, 0, now
         )
-    assert a.manager.payloads_to_send(now) == []  # 15 waiting: the ack timer decides
-    a.manager.receive_payload(Packet(sid, bsid, 16, 0, (), 9, 0, payload=b"x").encode(), 0, 0, now)
+    assert a.manager.payloads_to_send(now) == []  # 63 waiting: a timer decides
+    packet = Packet(sid, bsid, ACK_EVERY_PACKETS, 0, (), 9, 0, payload=b"x")
+    a.manager.receive_payload(packet.encode(), 0, 0, now)
     [ack] = [Packet.decode(p.data) for p in a.manager.payloads_to_send(now)]
-    assert (ack.sequence_num, ack.ack_through) == (0, 16)
+    assert (ack.sequence_num, ack.ack_through) == (0, ACK_EVERY_PACKETS)
+
+
+def test_burst_end_is_acked_after_an_idle_gap(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    """Two or more waiting packets are acked once arrivals pause for ACK_IDLE_GAPS average
+    gaps (at least ACK_IDLE_MIN), long before the RTT-based delay; every arrival pushes that
+    deadline back."""
+    a, sid, bsid, now = _receiver_after_handshake(keys_a, keys_b)
+    srtt = a.manager.stats(sid).rtt
+    assert srtt is not None and srtt / 4 > 0.02  # the RTT-based delay would be far longer
+    gap = 0.001  # packets arrive every ms: idle deadline = last arrival + 4 x (average gap)
+    t = now
+    for seq in range(1, 9):
+        t = now + seq * gap
+        a.manager.handle_timer(t)
+        assert a.manager.payloads_to_send(t) == []  # the burst goes on: no ACK yet
+        a.manager.receive_payload(
+            Packet(sid, bsid, seq, 0, (), 9, 0, payload=b"x").encode(), 0, 0, t
+        )
+        assert a.manager.payloads_to_send(t) == []
+    idle_end = t + ACK_IDLE_GAPS * gap  # every gap was 1 ms: the average is 1 ms
+    assert idle_end > t + ACK_IDLE_MIN
+    assert _run_timers(a.manager, idle_end - 1e-4) == []
+    [ack] = [Packet.decode(d) for d in _run_timers(a.manager, idle_end + 1e-6)]
+    assert (ack.sequence_num, ack.ack_through) == (0, 8)
+
+
+def test_a_lone_packet_keeps_the_rtt_based_ack_delay(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    """One waiting packet (a request whose reply may carry the ACK) gets no burst-end ACK."""
+    a, sid, bsid, now = _receiver_after_handshake(keys_a, keys_b)
+    srtt = a.manager.stats(sid).rtt
+    assert srtt is not None
+    a.manager.receive_payload(Packet(sid, bsid, 1, 0, (), 9, 0, payload=b"x").encode(), 0, 0, now)
+    later = now + 10 * ACK_IDLE_MIN
+    a.manager.handle_timer(later)
+    assert a.manager.payloads_to_send(later) == []
+    assert a.manager.get_timer() == pytest.approx(now + srtt / 4)

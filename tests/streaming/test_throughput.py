@@ -3,8 +3,10 @@
 300 ms one-way delay, 30 ms jitter that keeps FIFO order (like the embedded router), 1 %
 random loss each way, one stream echoing 2 MB while it sends. Before the fixes this took
 39-55 simulated seconds (seeds 1-10, mean 48 s: ~40 kB/s, window ~20 packets); after them
-15-20 s for most seeds (mean 18 s, worst 32 s). The bounds below leave ~35 % margin over the
-worst of the seeds checked. No wall time is measured.
+15-20 s for most seeds (seeds 1-30: mean 17.5 s, median 16.1 s, worst 31 s: a loss early in
+the slow start of one side costs up to ~15 s). So one seed may be slow, the mean may not: the
+bounds are a mean over five seeds and a per-seed ceiling above the worst seen. No wall time
+is measured.
 """
 
 from __future__ import annotations
@@ -84,16 +86,19 @@ def echo(keys_a: PrivateKeys, keys_b: PrivateKeys, seed: int, size: int = SIZE) 
     return EchoResult(link.now, pair, sid, sent, rtx)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_lossy_echo_of_2mb_finishes_fast(keys_a: PrivateKeys, keys_b: PrivateKeys, seed: int):
-    """2 MB each way at 600 ms RTT and 1 % loss: >= 80 kB/s each way (was ~40 kB/s)."""
-    r = echo(keys_a, keys_b, seed)
-    assert r.seconds < 25.0, f"seed {seed}: {r.seconds:.1f} simulated s"
-    # losses are repaired by fast retransmit, not by timeouts resending half the window
-    assert r.retransmitted <= 0.03 * r.sent, (r.retransmitted, r.sent)
-    for m in (r.pair.a.manager, r.pair.b.manager):
-        assert "out_of_window" not in m.counters  # the sender never overran the receiver
-        assert "duplicate" not in m.counters  # no spurious retransmission
+def test_lossy_echo_of_2mb_finishes_fast(keys_a: PrivateKeys, keys_b: PrivateKeys):
+    """2 MB each way at 600 ms RTT and 1 % loss: on average >= 95 kB/s each way (was ~40)."""
+    seconds = []
+    for seed in (1, 2, 3, 4, 5):
+        r = echo(keys_a, keys_b, seed)
+        assert r.seconds < 35.0, f"seed {seed}: {r.seconds:.1f} simulated s"
+        # losses are repaired by fast retransmit, not by timeouts resending half the window
+        assert r.retransmitted <= 0.03 * r.sent, (seed, r.retransmitted, r.sent)
+        for m in (r.pair.a.manager, r.pair.b.manager):
+            assert "out_of_window" not in m.counters  # the sender never overran the receiver
+            assert "duplicate" not in m.counters  # no spurious retransmission
+        seconds.append(r.seconds)
+    assert sum(seconds) / len(seconds) < 21.0, seconds
 
 
 def test_lost_retransmission_is_resent_before_the_rto(

@@ -56,10 +56,19 @@ FAST_RETRANSMIT_NACKS = 3
 #: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
 MAX_SEQ_SPAN = 128
 MAX_RESEND_BURST = 16
-#: Ack at once when this many new in-order data packets wait for an ACK. A receiver that sends
-#: no data keeps the RTT of its SYN reply (often inflated by the router's session set-up), so
-#: its RTT/8 or RTT/4 ack delays can stall a full window; more ACKs are always valid (B.3).
-ACK_EVERY_PACKETS = 16
+#: Ack at once when this many new in-order data packets wait for an ACK: half of the largest
+#: window a Java sender uses (128), so a window-limited sender hears from us twice per window.
+#: More ACKs are always valid (B.3) but each costs the router as much as a data packet.
+ACK_EVERY_PACKETS = 64
+#: Burst-end ACK: once two or more new data packets wait for an ACK, ack them when no packet
+#: has arrived for this many average inter-arrival gaps (never sooner than ACK_IDLE_MIN
+#: seconds after the last one). A sender that stopped is waiting for this ACK (its window is
+#: full or it has nothing more), and a receiver that sends no data knows only the RTT of its
+#: SYN reply, often inflated by the router's session set-up, so RTT-based ack delays alone
+#: stall the slow start. A lone packet keeps the RTT-based delay, so that the reply to a
+#: one-packet request can carry its ACK.
+ACK_IDLE_GAPS = 4
+ACK_IDLE_MIN = 0.001
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
 #: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
 CLOSE_GIVE_UP_SENDS = 3
@@ -200,6 +209,9 @@ class Connection:
         self.peer_closed = False
         self._ack_deadline: float | None = None
         self._rcv_unacked = 0  # new data packets received since our last ACK went out
+        self._last_arrival = -1.0  # when the latest in-order data packet arrived
+        self._gap_avg = 0.0  # moving average of the gaps between in-order data packets
+        self._idle_ack_at: float | None = None  # burst-end ACK deadline (see ACK_IDLE_GAPS)
         # timers
         self._connect_deadline = now + options.connect_timeout if initiator else None
         self._tw_deadline: float | None = None
@@ -344,6 +356,7 @@ class Connection:
             self._rcv_unacked += 1
             if self._rcv_unacked >= ACK_EVERY_PACKETS:
                 ack_at = now
+            self._note_arrival(now)
         else:
             self._ooo[seq] = (flags, p.payload)
             self.flow.ooo_bytes += len(p.payload)
@@ -354,6 +367,19 @@ class Connection:
         if self.peer_closed:
             self._check_done(now)
         mgr.mark_dirty(self)
+
+    def _note_arrival(self, now: float) -> None:
+        """Push the burst-end ACK deadline past this in-order data packet (ACK_IDLE_GAPS).
+
+        Only gaps inside a run of unacked packets are averaged: the pause before the first
+        packet after an ACK is the peer waiting for us, not its sending pace.
+        """
+        if self._rcv_unacked >= 2:
+            gap = now - self._last_arrival
+            self._gap_avg = gap if not self._gap_avg else self._gap_avg + (gap - self._gap_avg) / 8
+            idle = ACK_IDLE_GAPS * self._gap_avg
+            self._idle_ack_at = now + (idle if idle > ACK_IDLE_MIN else ACK_IDLE_MIN)
+        self._last_arrival = now
 
     def _ack_time(self, now: float, delay: int | None) -> float:
         """When to acknowledge a new in-window packet that requested ``delay`` ms (B.3).
@@ -494,6 +520,7 @@ class Connection:
             acked_something = True
         if acked_something:
             self._rcv_unacked = 0
+            self._idle_ack_at = None
         if acked_something or (self._ack_deadline is not None and self._ack_deadline <= now):
             self._ack_deadline = None  # sent, or impossible before the peer's id is known
         if self._write_blocked and self.send_buffered <= self.options.buffer_size // 2:
@@ -640,6 +667,7 @@ class Connection:
         timers = (
             self._rto_deadline,
             self._ack_deadline,
+            self._idle_ack_at,
             self._connect_deadline,
             self._tw_deadline,
             self.coalesce.flush_at,
@@ -682,6 +710,9 @@ class Connection:
             return
         if self._rto_deadline is not None and now >= self._rto_deadline and not self._on_rto(now):
             return
+        if self._idle_ack_at is not None and now >= self._idle_ack_at:
+            self._idle_ack_at = None
+            self._ack_deadline = now  # the peer's burst has ended: it waits for this ACK
         if self._ack_deadline is not None and now >= self._ack_deadline:
             mgr.mark_dirty(self)
         if self.coalesce.expire(now):
