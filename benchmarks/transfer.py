@@ -133,7 +133,7 @@ def stream_run(router: str, size: int, mtu: int, zero_hop: bool) -> dict[str, An
     common = ["--router", router, "--mtu", str(mtu)] + (["--zero-hop"] if zero_hop else [])
     receiver = spawn("--role", "receiver", *common)
     dest = read_json(receiver)["destination"]
-    sender = spawn("--role", "sender", "--dest", dest, "--size", str(size), *common)
+    sender = spawn("--role", "sender", f"--dest={dest}", "--size", str(size), *common)
     s = read_json(sender)
     r = read_json(receiver)
     sender.wait(30)
