@@ -15,7 +15,7 @@ from .app import Pair, make_pair
 from .link import Impairment
 
 SIZE = 1 << 20
-BOUND = 1730 * 130
+BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (128 + 2)
 
 
 def sent(pair: Pair, manager: StreamManager) -> list[Packet]:

@@ -15,13 +15,14 @@ import threading
 import pytest
 
 from i2p_streaming.aio import ZERO_HOP, create_session
+from i2p_streaming.streaming import StreamOptions
 from tests.i2pd import I2pdInstance
 from tests.sam import SAMSession
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
 
 SIZE = 1 << 20
-BOUND = 1730 * 130  # default receive buffer: maxMessageSize * (128 + 2)
+BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (128 + 2)
 
 
 def router(i2pd: I2pdInstance) -> str:

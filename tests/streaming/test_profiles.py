@@ -62,11 +62,12 @@ def test_bulk_sends_full_packets_at_once(keys_a: PrivateKeys, keys_b: PrivateKey
     assert link.run(lambda: sid in a.established)
     link.run_for(1.0)
     link.record = True
-    a.write(sid, bytes(1730 * 2 + 100), link.now)
+    mtu = BULK.max_message_size
+    a.write(sid, bytes(mtu * 2 + 100), link.now)
     link.pump()
-    assert [len(p.payload) for p in data_packets(pair, a.manager)] == [1730, 1730]
+    assert [len(p.payload) for p in data_packets(pair, a.manager)] == [mtu, mtu]
     link.run_for(0.2)  # the 100-byte tail goes after the passive flush delay
-    assert [len(p.payload) for p in data_packets(pair, a.manager)] == [1730, 1730, 100]
+    assert [len(p.payload) for p in data_packets(pair, a.manager)] == [mtu, mtu, 100]
     a.write(sid, b"bye", link.now, close=True)  # CLOSE flushes at once
     link.pump()
     assert data_packets(pair, a.manager)[-1].payload == b"bye"

@@ -52,7 +52,7 @@ def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> No
     assert syn.flags == SYN_FLAGS
     assert (syn.send_stream_id, syn.receive_stream_id, syn.sequence_num) == (0, sid, 0)
     assert struct.pack(">8I", *syn.nacks) == keys_b.destination.hash
-    assert syn.max_packet_size == 1730 and syn.delay == 0
+    assert syn.max_packet_size == 1812 and syn.delay == 0  # ECIES-only: Java's 1812
     assert syn.from_destination == keys_a.destination
     assert verify_packet(first[0].data, syn)
     [inc] = b.incoming
@@ -432,7 +432,7 @@ def test_stats_and_errors(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     link.run_for(2.0)
     st = a.manager.stats(sid)
     assert st.bytes_sent == 5000 and st.packets_sent == 3 and st.unacked == 0
-    assert st.mtu == 1730 and st.window >= 3 and st.state is State.OPEN
+    assert st.mtu == 1812 and st.window >= 3 and st.state is State.OPEN
     assert st.packets_retransmitted == 0 and st.rto >= 0.1
     with pytest.raises(ValueError, match="port"):
         a.manager.connect(keys_b.destination, port=70000, now=0.0)

@@ -1,4 +1,4 @@
-"""Throughput regressions in simulated time: the ``demo --mtu 1730`` scenario on the fake link.
+"""Throughput regressions in simulated time: the ``demo`` scenario on the fake link.
 
 300 ms one-way delay, 30 ms jitter that keeps FIFO order (like the embedded router), 1 %
 random loss each way, one stream echoing 2 MB while it sends. Before the fixes this took

@@ -63,8 +63,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--mtu",
         type=int,
-        default=1730,
-        help="largest stream packet payload (1730, I2P's usual MTU)",
+        default=1812,
+        help="largest stream packet payload (1812: Java's for ECIES-only destinations; 1730 "
+        "is the other usual value)",
     )
     p.add_argument("--seed", type=int, default=None, help="impairment seed (embedded router)")
     p.add_argument("--timeout", type=_arg(parse_duration), default=120.0, help="give up (120s)")

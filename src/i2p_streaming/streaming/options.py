@@ -189,7 +189,7 @@ class StreamOptions:
     initial_ack_delay: float = 0.5
     max_resends: int = 8
     connect_timeout: float = 60.0
-    max_message_size: int = 1730
+    max_message_size: int = 1812
     max_concurrent_streams: int = -1
     answer_pings: bool = True
     inactivity_timeout: float = 90.0
