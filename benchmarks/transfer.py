@@ -1,6 +1,6 @@
 """One-stream bulk transfer benchmark; prints JSON.
 
-    python benchmarks/transfer.py [--size 32000000] [--mtu 1730] [--i2pd [--rounds 3]]
+    python benchmarks/transfer.py [--size 32000000] [--mtu 1812] [--i2pd [--rounds 3]]
 
 Embedded: the embedded router, the sender and the receiver each run in their own process;
 each reports its CPU seconds and peak RSS. With ``--i2pd`` (needs scripts/install-i2pd) one
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from i2p_streaming.aio import ZERO_HOP, create_session  # noqa: E402
 from i2p_streaming.data import Destination  # noqa: E402
+from i2p_streaming.streaming import StreamOptions  # noqa: E402
 
 PORT = 5001
 CHUNK = 256 * 1024
@@ -288,7 +289,7 @@ def main() -> None:
     parser.add_argument("--router", default="")
     parser.add_argument("--dest", default="")
     parser.add_argument("--size", type=int, default=32_000_000)
-    parser.add_argument("--mtu", type=int, default=1730)
+    parser.add_argument("--mtu", type=int, default=StreamOptions().max_message_size)
     parser.add_argument("--zero-hop", action="store_true")
     parser.add_argument("--i2pd", action="store_true", help="also run through i2pd")
     parser.add_argument(
