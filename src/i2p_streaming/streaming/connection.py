@@ -4,100 +4,67 @@ A :class:`Connection` is owned by its :class:`~i2p_streaming.streaming.manager.S
 which routes packets to :meth:`Connection.receive`, calls :meth:`Connection.flush` from
 ``payloads_to_send`` and :meth:`Connection.on_timer` from ``handle_timer``. Applications talk
 to the manager, never to a connection directly.
+
+The receive path (:class:`~i2p_streaming.streaming.receiving.ReceiveSide`, ``receiving.py``)
+and the send path with the acks we receive (:class:`~i2p_streaming.streaming.sending.SendSide`,
+``sending.py``) are mixins of :class:`Connection`; this module holds its state, the application
+side, timers and endings.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming.congestion import CongestionController, WestwoodController
-from i2p_streaming.streaming.events import (
-    ConnectionClosed,
-    ConnectionEstablished,
-    ConnectionFailed,
-    ConnectionReset,
-    DataReceived,
-    PeerClosed,
-    SendBufferAvailable,
-)
-from i2p_streaming.streaming.flow import ReceiveFlow, on_peer_unchoke, persist_timeout
+from i2p_streaming.streaming.events import ConnectionClosed, ConnectionFailed, ConnectionReset
+from i2p_streaming.streaming.flow import ReceiveFlow, persist_timeout
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import (
-    CLOSE,
-    DELAY,
-    NO_ACK,
-    RESET,
-    SIG,
-    SYN,
-    Packet,
-    PeerKey,
-    encode_plain,
-    peer_key_of,
-    verify_packet,
+from i2p_streaming.streaming.packet import CLOSE, NO_ACK, RESET, SYN, Packet, PeerKey
+from i2p_streaming.streaming.profiles import Coalescer, max_window
+from i2p_streaming.streaming.receiving import (
+    ACK_EVERY_PACKETS,
+    ACK_IDLE_GAPS,
+    ACK_IDLE_MIN,
+    CHOKE_THRESHOLD,
+    DEFAULT_PEER_MTU,
+    MIN_MTU,
+    ReceiveSide,
 )
-from i2p_streaming.streaming.profiles import PROFILE_INTERACTIVE_FLAG, Coalescer, max_window
 from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.sending import (
+    FAST_RETRANSMIT_NACKS,
+    MAX_SEQ_SPAN,
+    OutgoingPacket,
+    SendSide,
+    State,
+    _Sent,
+)
 
 if TYPE_CHECKING:
     from i2p_streaming.streaming.manager import StreamManager
 
-__all__ = ["Connection", "OutgoingPacket", "State", "StreamStats"]
+__all__ = [
+    "Connection",
+    "OutgoingPacket",
+    "State",
+    "StreamStats",
+    # defined in receiving.py / sending.py, still importable from here
+    "ACK_EVERY_PACKETS",
+    "ACK_IDLE_GAPS",
+    "ACK_IDLE_MIN",
+    "CHOKE_THRESHOLD",
+    "DEFAULT_PEER_MTU",
+    "FAST_RETRANSMIT_NACKS",
+    "MAX_SEQ_SPAN",
+    "MIN_MTU",
+]
 
-#: Assumed peer MTU when its SYN / SYN reply carries none (Java); smallest accepted value.
-DEFAULT_PEER_MTU = 1730
-MIN_MTU = 512
-#: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
-CHOKE_THRESHOLD = 60000
-FAST_RETRANSMIT_NACKS = 3
-#: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
-MAX_SEQ_SPAN = 128
 MAX_RESEND_BURST = 16
-#: Ack at once when this many new in-order data packets wait for an ACK: half of the largest
-#: window a Java sender uses (128), so a window-limited sender hears from us twice per window.
-#: More ACKs are always valid (B.3) but each costs the router as much as a data packet.
-ACK_EVERY_PACKETS = 64
-#: Burst-end ACK: once two or more new data packets wait for an ACK, ack them when no packet
-#: has arrived for this many average inter-arrival gaps (never sooner than ACK_IDLE_MIN
-#: seconds after the last one). A sender that stopped is waiting for this ACK (its window is
-#: full or it has nothing more), and a receiver that sends no data knows only the RTT of its
-#: SYN reply, often inflated by the router's session set-up, so RTT-based ack delays alone
-#: stall the slow start. A lone packet keeps the RTT-based delay, so that the reply to a
-#: one-packet request can carry its ACK.
-ACK_IDLE_GAPS = 4
-ACK_IDLE_MIN = 0.001
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
 #: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
 CLOSE_GIVE_UP_SENDS = 3
-_HASH_WORDS = struct.Struct(">8I")
-
-
-class State(IntEnum):
-    """Lifecycle of a connection."""
-
-    CONNECTING = 1  #: initiator, SYN sent, no verified SYN reply yet
-    OPEN = 2  #: data may flow (either side may have half-closed)
-    TIME_WAIT = 3  #: both CLOSEs done; still acks retransmissions for ``time_wait``
-    DEAD = 4  #: removed from the manager
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingPacket:
-    """One streaming packet for the shell to wrap (gzip header, protocol 6) and send.
-
-    ``want_status`` is True only for the initiator's first SYN (ask the router for a delivery
-    status, B.16); ``is_syn`` marks SYN / SYN-reply packets (allow LeaseSet bundling, compress).
-    """
-
-    destination: Destination
-    src_port: int
-    dst_port: int
-    data: bytes
-    want_status: bool = False
-    is_syn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,23 +94,7 @@ class StreamStats:
     choked: bool = False
 
 
-class _Sent:
-    """A packet we sent (or will send) that needs an ack; rebuilt at every transmission."""
-
-    __slots__ = ("fast", "first_sent", "flags", "last_sent", "nacks", "payload", "sends", "seq")
-
-    def __init__(self, seq: int, flags: int, payload: bytes) -> None:
-        self.seq = seq
-        self.flags = flags
-        self.payload = payload
-        self.first_sent = 0.0
-        self.last_sent = 0.0
-        self.sends = 0
-        self.nacks = 0
-        self.fast = False
-
-
-class Connection:
+class Connection(ReceiveSide, SendSide):
     """State of one stream (see module docstring)."""
 
     def __init__(
@@ -261,404 +212,6 @@ class Connection:
 
     def request_close(self) -> None:
         self.close_requested = True
-
-    # ================================================================== receive
-    def receive(self, p: Packet, raw: bytes, now: float, verified: bool = False) -> None:
-        """Process one packet addressed to this stream (may queue events and mark dirty)."""
-        flags = p.flags
-        mgr = self.manager
-        self.packets_received += 1
-        self._last_activity = now
-        if self.state is State.DEAD:
-            return
-        if (
-            not verified
-            and flags & (SIG | SYN | CLOSE | RESET)
-            and not verify_packet(
-                raw, p, key=self.peer_key, expected=self.peer, epoch_now=mgr.epoch_now(now)
-            )
-        ):
-            self.packets_dropped += 1
-            mgr.count("bad_signature")
-            return
-        if self.peer_id and p.receive_stream_id != self.peer_id and not (flags & RESET):
-            self.packets_dropped += 1
-            mgr.count("wrong_stream_id")
-            return
-        if flags & RESET:
-            self._on_reset(now)
-            return
-        if flags & SYN and self.state is State.CONNECTING:
-            if p.from_destination is None or not p.receive_stream_id:
-                self.packets_dropped += 1
-                return
-            self.peer_id = p.receive_stream_id
-            self.peer_key = peer_key_of(p.from_destination, p.offline_signature)
-            self._set_peer_mtu(p.max_packet_size)
-            self.state = State.OPEN
-            self._connect_deadline = None
-            mgr.push_event(ConnectionEstablished(self.stream_id))
-        self.flow.last_heard = now
-        if flags & DELAY:
-            delay = p.delay
-            assert delay is not None
-            choked = delay >= CHOKE_THRESHOLD
-            if choked and not self.peer_choked:
-                self.cc.on_choke()
-            elif self.peer_choked and not choked:
-                on_peer_unchoke(self, None if flags & NO_ACK else p.ack_through)
-            self.peer_choked = choked
-        else:
-            delay = None
-        if self.state is not State.CONNECTING and not flags & NO_ACK and p.send_stream_id:
-            self._process_ack(p.ack_through, p.nacks, now)
-        seq = p.sequence_num
-        if seq == 0 and not flags & SYN:
-            mgr.mark_dirty(self)
-            return  # plain ACK: never acked, never data
-        if seq < self._rcv_next or seq in self._ooo:
-            # duplicate: ack at once; a repeated SYN gets our unacked SYN reply again
-            mgr.count("duplicate")
-            if flags & SYN and not self.initiator and 0 in self.unacked:
-                self._resend.add(0)
-            self._ack_deadline = now
-            mgr.mark_dirty(self)
-            return
-        if seq - self._rcv_next >= self.options.receive_window or (
-            self._peer_close_seq >= 0 and seq > self._peer_close_seq
-        ):
-            self.packets_dropped += 1
-            mgr.count("out_of_window")
-            self._ack_deadline = now
-            mgr.mark_dirty(self)
-            return
-        if not self.flow.admit(len(p.payload), seq == self._rcv_next, len(self._ooo)):
-            self.packets_dropped += 1
-            mgr.count("receive_buffer_full")
-            self._ack_deadline = now  # the choke goes out at once
-            mgr.mark_dirty(self)
-            return
-        if seq > self._rcv_highest:
-            self._rcv_highest = seq
-        if flags & CLOSE:
-            self._peer_close_seq = seq
-        if seq == self._rcv_next:
-            self.flow.unchoke_retry_at = None  # data flows again
-            self._deliver(flags, p.payload)
-            ooo = self._ooo
-            while ooo:
-                item = ooo.pop(self._rcv_next, None)
-                if item is None:
-                    break
-                self.flow.ooo_bytes -= len(item[1])
-                self._deliver(item[0], item[1])
-            ack_at = now if ooo else self._ack_time(now, delay)
-            self._rcv_unacked += 1
-            if self._rcv_unacked >= ACK_EVERY_PACKETS:
-                ack_at = now
-            self._note_arrival(now)
-        else:
-            self._ooo[seq] = (flags, p.payload)
-            self.flow.ooo_bytes += len(p.payload)
-            self.flow.unchoke_retry_at = None
-            ack_at = now  # a gap: tell the sender at once (NACKs)
-        if self._ack_deadline is None or ack_at < self._ack_deadline:
-            self._ack_deadline = ack_at
-        if self.peer_closed:
-            self._check_done(now)
-        mgr.mark_dirty(self)
-
-    def _note_arrival(self, now: float) -> None:
-        """Push the burst-end ACK deadline past this in-order data packet (ACK_IDLE_GAPS).
-
-        Only gaps inside a run of unacked packets are averaged: the pause before the first
-        packet after an ACK is the peer waiting for us, not its sending pace.
-        """
-        if self._rcv_unacked >= 2:
-            gap = now - self._last_arrival
-            self._gap_avg = gap if not self._gap_avg else self._gap_avg + (gap - self._gap_avg) / 8
-            idle = ACK_IDLE_GAPS * self._gap_avg
-            self._idle_ack_at = now + (idle if idle > ACK_IDLE_MIN else ACK_IDLE_MIN)
-        self._last_arrival = now
-
-    def _ack_time(self, now: float, delay: int | None) -> float:
-        """When to acknowledge a new in-window packet that requested ``delay`` ms (B.3).
-
-        No request: ``initialAckDelay``, shortened to SRTT/4 once the RTT is known — i2pd
-        (2.56) never asks for prompt ACKs on its data packets and paces itself by the RTT it
-        measures, so a flat 500 ms ack delay would slow it to a fifth.
-        """
-        if delay is None:
-            srtt = self.rtt.rtt
-            if srtt is None:
-                return now + self.options.initial_ack_delay
-            return now + min(self.options.initial_ack_delay, srtt / 4.0)
-        if delay == 0:
-            srtt = self.rtt.rtt
-            return now if srtt is None else now + min(0.12, srtt / 8.0)
-        return now + min(delay / 1000.0, self.options.initial_ack_delay)
-
-    def _deliver(self, flags: int, payload: bytes) -> None:
-        self._rcv_next += 1
-        if payload:
-            self.bytes_received += len(payload)
-            self.flow.delivered(len(payload))
-            self.manager.push_event(DataReceived(self.stream_id, payload))
-        if flags & CLOSE:
-            self.peer_closed = True
-            self.manager.push_event(PeerClosed(self.stream_id))
-
-    def _set_peer_mtu(self, value: int | None) -> None:
-        peer = DEFAULT_PEER_MTU if value is None else max(value, MIN_MTU)
-        self.mtu = min(self.options.max_message_size, peer)
-
-    # ================================================================== acks we receive
-    def _process_ack(self, ack_through: int, nacks: tuple[int, ...], now: float) -> None:
-        unacked = self.unacked
-        if not unacked or ack_through >= self._next_seq:
-            return
-        nackset = set(nacks) if nacks else None
-        newest = self._acked_sent
-        acked: list[int] = []
-        fast = False
-        for seq, e in unacked.items():
-            if seq > ack_through:
-                break
-            if nackset is not None and seq in nackset:
-                # A NACK of a resent packet counts only once the peer has acked a packet we
-                # sent after that resend: then (FIFO tunnels) the resend itself was lost.
-                if e.sends == 1 or e.last_sent < newest:
-                    e.nacks += 1
-                if e.nacks >= FAST_RETRANSMIT_NACKS and seq not in self._resend:
-                    self._resend.add(seq)
-                    if not e.fast and seq > self._recover:
-                        fast = True
-                    e.fast = True
-                continue
-            acked.append(seq)
-        if fast:
-            self._recover = self._next_seq - 1
-            self.cc.on_fast_retransmit(now, len(nacks))
-        if not acked:
-            return
-        sample = -1.0
-        for seq in acked:
-            e = unacked.pop(seq)
-            if e.sends == 1:
-                age = now - e.first_sent
-                if age > sample:
-                    sample = age
-                if e.first_sent > self._acked_sent:
-                    self._acked_sent = e.first_sent
-            self._resend.discard(seq)
-        if sample >= 0.0:
-            self.rtt.update(sample)
-            self.cc.on_rtt_sample(sample, now)
-        self.cc.on_delivered(len(acked), now)
-        if not self._syn_acked and 0 in acked:
-            self._syn_acked = True
-            self.manager.syn_reply_acked(self)
-        if not self.peer_choked and not fast:
-            self.cc.on_ack(len(acked), now)
-        self._rto_deadline = now + self.rtt.rto if unacked else None
-        if not unacked and self._close_seq >= 0:
-            self._check_done(now)
-
-    # ================================================================== sending
-    def _new_entry(self, flags: int, payload: bytes) -> _Sent:
-        e = _Sent(self._next_seq, flags, payload)
-        self._next_seq += 1
-        self.unacked[e.seq] = e
-        self._resend.add(e.seq)
-        return e
-
-    def _nacks(self) -> list[int]:
-        ooo = self._ooo
-        if not ooo:
-            return []
-        return [s for s in range(self._rcv_next, self._rcv_highest) if s not in ooo]
-
-    def flush(self, now: float, out: list[OutgoingPacket]) -> None:
-        """Emit due retransmissions, new packets the window allows and a due ACK into ``out``."""
-        if self.state is State.DEAD:
-            return
-        acked_something = False
-        if self._resend:
-            resend = sorted(self._resend)
-            self._resend.clear()
-            for seq in resend:
-                e = self.unacked.get(seq)
-                if e is not None:
-                    acked_something |= self._transmit(e, now, out)
-        if self.state is not State.TIME_WAIT:
-            acked_something |= self._send_new(now, out)
-        if (
-            self._ack_deadline is not None
-            and self._ack_deadline <= now
-            and not acked_something
-            and self.peer_id
-            and self._rcv_highest >= 0
-        ):
-            nacks = self._nacks()
-            out.append(
-                OutgoingPacket(
-                    self.peer,
-                    self.local_port,
-                    self.remote_port,
-                    encode_plain(
-                        self.peer_id,
-                        self.stream_id,
-                        0,
-                        self._rcv_highest,
-                        nacks,
-                        0,
-                        self.flow.delay_option(),
-                        b"",
-                    ),
-                )
-            )
-            acked_something = True
-        if acked_something:
-            self._rcv_unacked = 0
-            self._idle_ack_at = None
-        if acked_something or (self._ack_deadline is not None and self._ack_deadline <= now):
-            self._ack_deadline = None  # sent, or impossible before the peer's id is known
-        if self._write_blocked and self.send_buffered <= self.options.buffer_size // 2:
-            self._write_blocked = False
-            self.manager.push_event(SendBufferAvailable(self.stream_id))
-        self.reschedule()
-
-    def _send_new(self, now: float, out: list[OutgoingPacket]) -> bool:
-        sent = False
-        if self._need_syn_reply:
-            self._need_syn_reply = False
-            payload = self._take(self.mtu)
-            flags = SYN
-            if self.close_requested and not self.send_buffered:
-                flags |= CLOSE
-                self._close_seq = self._next_seq
-            e = self._new_entry(flags, payload)
-            self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out)
-        if not self._syn_acked:
-            return sent  # responder: hold more packets until the SYN reply is acked (E.11)
-        limit = self.cc.window
-        if self.state is State.CONNECTING and limit > 3:
-            limit = 3
-        if self.peer_choked:
-            limit = 0 if self.unacked else 1
-        # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
-        # past the oldest unacked packet, so a hole cannot push new packets beyond the
-        # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
-        span = min(MAX_SEQ_SPAN, 2 * self.cc.window)
-        while len(self.unacked) < limit:
-            if self.unacked and self._next_seq - next(iter(self.unacked)) >= span:
-                break
-            buffered = self.send_buffered
-            if buffered:
-                if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
-                    break  # bulk profile: a partial packet waits for more bytes (profiles.py)
-                payload = self._take(self.mtu)
-                flags = 0
-                if self.close_requested and not self.send_buffered:
-                    flags = CLOSE
-                    self._close_seq = self._next_seq
-            elif self.close_requested and self._close_seq < 0:
-                payload = b""
-                flags = CLOSE
-                self._close_seq = self._next_seq
-            else:
-                break
-            e = self._new_entry(flags, payload)
-            self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out)
-        return sent
-
-    def _take(self, n: int) -> bytes:
-        off = self._soff
-        buf = self._sbuf
-        chunk = bytes(buf[off : off + n])
-        off += len(chunk)
-        if off >= len(buf):
-            buf.clear()
-            off = 0
-        elif off > 65536 and off * 2 > len(buf):
-            del buf[:off]
-            off = 0
-        self._soff = off
-        return chunk
-
-    def _transmit(self, e: _Sent, now: float, out: list[OutgoingPacket]) -> bool:
-        """Encode ``e`` with fresh acks and append it to ``out``; True if it carried acks."""
-        flags = e.flags
-        mgr = self.manager
-        peer_id = self.peer_id
-        carries_acks = bool(peer_id) and self._rcv_highest >= 0
-        if carries_acks:
-            ack_through = self._rcv_highest
-            nacks = self._nacks()
-        else:
-            flags |= NO_ACK
-            ack_through = 0
-            nacks = []
-        want_status = False
-        if flags & (SYN | CLOSE):
-            keys = mgr.keys
-            pkt = Packet(peer_id, self.stream_id, e.seq, ack_through, tuple(nacks), 1, flags)
-            choke = self.flow.delay_option()
-            pkt.delay = 0 if choke is None else choke
-            if flags & SYN:
-                if self.options.interactive:
-                    pkt.flags |= PROFILE_INTERACTIVE_FLAG
-                pkt.from_destination = keys.destination
-                pkt.offline_signature = keys.offline
-                pkt.max_packet_size = self.options.max_message_size
-                if self.initiator:
-                    pkt.send_stream_id = 0
-                    pkt.flags |= NO_ACK
-                    pkt.ack_through = 0
-                    pkt.nacks = _HASH_WORDS.unpack(self.peer.hash)
-                    want_status = self._first_status
-                    self._first_status = False
-            pkt.payload = e.payload
-            data = pkt.encode_signed(keys)
-        else:
-            unacked = len(self.unacked)
-            window = self.cc.window
-            free = window - unacked
-            # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
-            # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
-            delay = 0 if (free < 3 or free < (window + 2) // 3 or not self.send_buffered) else None
-            if self.options.interactive:
-                delay = 0  # interactive profile: every data packet asks for an ACK at once
-            choke = self.flow.delay_option()
-            if choke is not None:
-                delay = choke
-            data = encode_plain(
-                peer_id, self.stream_id, e.seq, ack_through, nacks, flags, delay, e.payload
-            )
-        out.append(
-            OutgoingPacket(
-                self.peer,
-                self.local_port,
-                self.remote_port,
-                data,
-                want_status,
-                bool(flags & SYN),
-            )
-        )
-        e.sends += 1
-        e.last_sent = now
-        self.packets_sent += 1
-        if e.sends == 1:
-            e.first_sent = now
-            self.bytes_sent += len(e.payload)
-        else:
-            self.packets_retransmitted += 1
-            e.nacks = 0  # later NACKs must show that this copy was lost too
-        if self._rto_deadline is None:
-            self._rto_deadline = now + self.rtt.rto
-        return carries_acks
 
     # ================================================================== timers
     def deadline(self) -> float | None:
