@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.events import ConnectionEstablished, DataReceived, PeerClosed
-from i2p_streaming.streaming.flow import ReceiveFlow, on_peer_unchoke
-from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.flow import on_peer_unchoke
 from i2p_streaming.streaming.packet import (
     CLOSE,
     DELAY,
@@ -23,16 +20,13 @@ from i2p_streaming.streaming.packet import (
     SIG,
     SYN,
     Packet,
-    PeerKey,
     peer_key_of,
     verify_packet,
 )
-from i2p_streaming.streaming.rto import RttEstimator
-from i2p_streaming.streaming.sending import State, _Sent
+from i2p_streaming.streaming.sending import ConnectionFields, State
 
 if TYPE_CHECKING:
     from i2p_streaming.streaming.connection import Connection
-    from i2p_streaming.streaming.manager import StreamManager
 
 __all__ = [
     "ACK_EVERY_PACKETS",
@@ -65,40 +59,8 @@ ACK_IDLE_GAPS = 4
 ACK_IDLE_MIN = 0.001
 
 
-class ReceiveSide:
+class ReceiveSide(ConnectionFields):
     """Mixin of ``Connection``: the receive path and our ACK timing (see the module docstring)."""
-
-    # attributes that Connection.__init__ sets and this side uses (declared for mypy)
-    manager: StreamManager
-    stream_id: int
-    peer_id: int
-    peer: Destination
-    peer_key: PeerKey | None
-    initiator: bool
-    options: StreamOptions
-    state: State
-    mtu: int
-    rtt: RttEstimator
-    cc: CongestionController
-    flow: ReceiveFlow
-    unacked: dict[int, _Sent]
-    _resend: set[int]
-    peer_choked: bool
-    _rcv_next: int
-    _rcv_highest: int
-    _ooo: dict[int, tuple[int, bytes]]
-    _peer_close_seq: int
-    peer_closed: bool
-    _ack_deadline: float | None
-    _rcv_unacked: int
-    _last_arrival: float
-    _gap_avg: float
-    _idle_ack_at: float | None
-    _connect_deadline: float | None
-    _last_activity: float
-    bytes_received: int
-    packets_received: int
-    packets_dropped: int
 
     if TYPE_CHECKING:  # defined by SendSide (sending.py) and Connection (connection.py)
 

@@ -20,7 +20,7 @@ from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.events import SendBufferAvailable
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYN, Packet, encode_plain
+from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYN, Packet, PeerKey, encode_plain
 from i2p_streaming.streaming.profiles import PROFILE_INTERACTIVE_FLAG, Coalescer
 from i2p_streaming.streaming.rto import RttEstimator
 
@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from i2p_streaming.streaming.connection import Connection
     from i2p_streaming.streaming.manager import StreamManager
 
-__all__ = ["FAST_RETRANSMIT_NACKS", "MAX_SEQ_SPAN", "OutgoingPacket", "SendSide", "State"]
+__all__ = [
+    "FAST_RETRANSMIT_NACKS",
+    "MAX_SEQ_SPAN",
+    "ConnectionFields",
+    "OutgoingPacket",
+    "SendSide",
+    "State",
+]
 
 FAST_RETRANSMIT_NACKS = 3
 #: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
@@ -77,10 +84,11 @@ class _Sent:
         self.fast = False
 
 
-class SendSide:
-    """Mixin of ``Connection``: the acks we receive and the send path (see the module docstring)."""
+class ConnectionFields:
+    """The attributes ``Connection.__init__`` sets that :class:`SendSide` and
+    ``receiving.ReceiveSide`` use, declared (not assigned) so that ``mypy --strict`` checks
+    both mixins."""
 
-    # attributes that Connection.__init__ sets and this side uses (declared for mypy)
     manager: StreamManager
     stream_id: int
     peer_id: int
@@ -117,6 +125,22 @@ class SendSide:
     packets_sent: int
     packets_retransmitted: int
     _first_status: bool
+    peer_key: PeerKey | None
+    _rcv_next: int
+    _ooo: dict[int, tuple[int, bytes]]
+    _peer_close_seq: int
+    peer_closed: bool
+    _last_arrival: float
+    _gap_avg: float
+    _connect_deadline: float | None
+    _last_activity: float
+    bytes_received: int
+    packets_received: int
+    packets_dropped: int
+
+
+class SendSide(ConnectionFields):
+    """Mixin of ``Connection``: the acks we receive and the send path (see the module docstring)."""
 
     if TYPE_CHECKING:  # defined by Connection (connection.py) and ReceiveSide (receiving.py)
 
