@@ -225,10 +225,15 @@ class Connection(ReceiveSide, SendSide):
             self._tw_deadline,
             self.coalesce.flush_at,
             self.flow.unchoke_retry_at,
+            self._inactivity_deadline(),
         )
         for t in timers:
             if t is not None and (best is None or t < best):
                 best = t
+        return best
+
+    def _inactivity_deadline(self) -> float | None:
+        """When ``inactivityTimeout`` expires: only for an open stream with nothing unacked."""
         opts = self.options
         if (
             self.state is State.OPEN
@@ -236,10 +241,8 @@ class Connection(ReceiveSide, SendSide):
             and opts.inactivity_timeout > 0
             and not self.unacked
         ):
-            t = self._last_activity + opts.inactivity_timeout
-            if best is None or t < best:
-                best = t
-        return best
+            return self._last_activity + opts.inactivity_timeout
+        return None
 
     def reschedule(self) -> None:
         deadline = self.deadline()
@@ -273,14 +276,9 @@ class Connection(ReceiveSide, SendSide):
         if self.flow.unchoke_retry_due(now) and self._rcv_highest >= 0:
             self._ack_deadline = now  # flow.py: the peer stayed silent after our unchoke
             mgr.mark_dirty(self)
-        opts = self.options
-        if (
-            self.state is State.OPEN
-            and opts.inactivity_action
-            and opts.inactivity_timeout > 0
-            and not self.unacked
-            and now >= self._last_activity + opts.inactivity_timeout
-        ):
+        inactive_at = self._inactivity_deadline()
+        if inactive_at is not None and now >= inactive_at:
+            opts = self.options
             self._last_activity = now
             if opts.inactivity_action == 1 or self.close_requested or self.peer_closed:
                 self.reset(now, f"no activity for {opts.inactivity_timeout:g} s")
