@@ -21,6 +21,7 @@ from i2p_streaming.errors import (
     I2CPConnectionError,
     I2CPError,
     I2CPProtocolError,
+    InvalidStateError,
     SessionRefusedError,
 )
 from i2p_streaming.i2cp import events as ev
@@ -527,7 +528,7 @@ class I2CPClient:
                 now=now,
                 timeout=timeout,
             )
-        except RuntimeError as exc:  # too many sends awaiting a status
+        except InvalidStateError as exc:  # too many sends awaiting a status
             raise self._error(I2CPError, f"cannot send: {exc}") from None
         fut: asyncio.Future[SendResult] = self._loop.create_future()
         self._send_waiters[nonce] = fut
@@ -624,7 +625,7 @@ class I2CPClient:
         core = self._live("look up a destination")
         try:
             rid = core.lookup(name, now=self._loop.time(), timeout=timeout)
-        except RuntimeError as exc:  # too many lookups pending
+        except InvalidStateError as exc:  # too many lookups pending
             raise self._error(I2CPError, f"cannot look up {name}: {exc}") from None
         fut: asyncio.Future[Destination] = self._loop.create_future()
         self._lookup_waiters[rid] = fut
@@ -644,7 +645,7 @@ class I2CPClient:
         core = self._live("reconfigure")
         try:
             core.reconfigure(options, now=self._loop.time())
-        except RuntimeError as exc:  # an earlier reconfiguration is still unanswered
+        except InvalidStateError as exc:  # an earlier reconfiguration is still unanswered
             raise self._error(I2CPError, f"cannot reconfigure: {exc}") from None
         fut: asyncio.Future[None] = self._loop.create_future()
         self._reconfigure_waiter = fut

@@ -28,7 +28,7 @@ from i2p_streaming.data import (
     generate_x25519,
     is_b32_address,
 )
-from i2p_streaming.errors import DataFormatError
+from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
@@ -52,9 +52,6 @@ HOST_REPLY_TEXT = {
     7: "lookup type unsupported",
 }
 
-_FRAME_HDR = struct.Struct(">IB")
-_SEND_HEAD = struct.Struct(">H")
-_U32 = struct.Struct(">I")
 _PAYLOAD_HEAD = struct.Struct(">HII")
 
 
@@ -84,7 +81,7 @@ class I2CPSession:
     ``options`` are merged over the defaults of :func:`~i2p_streaming.i2cp.options.router_options`
     (``ValueError`` for unsupported values). ``username``/``password`` are sent in GetDate.
     Pending status waits and lookups are bounded by ``max_pending``; beyond it, requests raise
-    ``RuntimeError``.
+    :class:`~i2p_streaming.errors.InvalidStateError` (as do requests the state does not allow).
     """
 
     def __init__(
@@ -207,9 +204,12 @@ class I2CPSession:
     # -- requests --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Queue the protocol byte 0x2A and GetDate (with auth when configured)."""
+        """Queue the protocol byte 0x2A and GetDate (with auth when configured).
+
+        Raises :class:`InvalidStateError` when already started.
+        """
         if self.state is not SessionState.IDLE:
-            raise RuntimeError("I2CP session already started")
+            raise InvalidStateError("I2CP session already started")
         auth = None
         if self.username is not None or self.password is not None:
             auth = {"i2cp.username": self.username or "", "i2cp.password": self.password or ""}
@@ -219,7 +219,7 @@ class I2CPSession:
 
     def _require_created(self, what: str) -> int:
         if self.state is not SessionState.CREATED or self.session_id is None:
-            raise RuntimeError(f"cannot {what}: I2CP session is {self.state.value}")
+            raise InvalidStateError(f"cannot {what}: I2CP session is {self.state.value}")
         return self.session_id
 
     def send_message(
@@ -241,44 +241,36 @@ class I2CPSession:
 
         Returns the nonce: 0 when ``want_status`` is false (the router then sends no status),
         else a fresh non-zero nonce whose final :class:`SendStatus` event will follow (or a
-        FAILED one ``timeout`` seconds after ``now``). Raises ``RuntimeError`` when the session
-        is not established or too many statuses are pending, ``ValueError`` for bad arguments.
+        FAILED one ``timeout`` seconds after ``now``). Raises :class:`InvalidStateError` when
+        the session is not established or too many statuses are pending, ``ValueError`` for bad
+        arguments (or a payload too large for one frame).
         """
         sid = self._require_created("send")
         blob = wrap(
             data, protocol=protocol, src_port=src_port, dst_port=dst_port, compress=compress
         )
-        dest = destination.to_bytes()
-        if flags or expiration_ms:
-            tail = ((flags << 48) | expiration_ms).to_bytes(8, "big")
-            msg_type = m.SendMessageExpires.TYPE
-        else:
-            tail = b""
-            msg_type = m.SendMessage.TYPE
-        size = 2 + len(dest) + 4 + len(blob) + 4 + len(tail)
-        if size > DEFAULT_MAX_BODY:
-            raise ValueError(f"message of {len(data)} bytes is too large for one I2CP frame")
-        nonce = 0
+        expires = bool(flags or expiration_ms)
         if want_status:
             if len(self._pending_sends) >= self.max_pending:
-                raise RuntimeError(f"too many sends awaiting status ({self.max_pending})")
+                raise InvalidStateError(f"too many sends awaiting status ({self.max_pending})")
             nonce = self._new_id(self._nonces, self._pending_sends)
+        else:
+            nonce = 0
+        frame = m.send_message_frame(
+            sid,
+            destination.to_bytes(),
+            blob,
+            nonce,
+            expires=expires,
+            flags=flags,
+            expiration_ms=expiration_ms,
+        )
+        if nonce:
             deadline = now + timeout
             self._pending_sends[nonce] = deadline
             heapq.heappush(self._timers, (deadline, 0, nonce))
-        self._queue_raw(
-            b"".join(
-                (
-                    _FRAME_HDR.pack(size, msg_type),
-                    _SEND_HEAD.pack(sid),
-                    dest,
-                    _U32.pack(len(blob)),
-                    blob,
-                    _U32.pack(nonce),
-                    tail,
-                )
-            )
-        )
+        self._out.append(frame)
+        self._out_size += len(frame)
         return nonce
 
     @staticmethod
@@ -293,11 +285,12 @@ class I2CPSession:
 
         Returns the request id; a :class:`LookupResult` with the same id follows (a failure
         one after ``timeout``). Uses DestLookup for b32 names on routers older than 0.9.11.
-        Raises ``RuntimeError`` (no session / too many lookups) or ``ValueError`` (bad name).
+        Raises :class:`InvalidStateError` (no session / too many lookups) or ``ValueError``
+        (bad name).
         """
         sid = self._require_created("look up a destination")
         if len(self._pending_lookups) >= self.max_pending:
-            raise RuntimeError(f"too many lookups pending ({self.max_pending})")
+            raise InvalidStateError(f"too many lookups pending ({self.max_pending})")
         key: bytes | None = None
         if is_b32_address(name):
             key = b32_address_to_hash(name)
@@ -327,12 +320,12 @@ class I2CPSession:
     def reconfigure(self, options: Mapping[str, str], *, now: float) -> None:
         """Queue a ReconfigureSession with our options updated by ``options``.
 
-        A :class:`Reconfigured` event follows. Raises ``RuntimeError`` when another
+        A :class:`Reconfigured` event follows. Raises :class:`InvalidStateError` when another
         reconfiguration is pending or there is no session, ``ValueError`` for bad options.
         """
         sid = self._require_created("reconfigure")
         if self._reconfigure_pending:
-            raise RuntimeError("a reconfiguration is already pending")
+            raise InvalidStateError("a reconfiguration is already pending")
         merged = router_options({**self.options, **options})
         try:
             config = m.SessionConfig.create(self.keys, merged, self.router_time_ms(now))
