@@ -28,11 +28,13 @@ from i2p_streaming.aio.config import (
     stream_options,
     tls_context,
 )
+from i2p_streaming.aio.i2cp_client import I2CPClient
+from i2p_streaming.aio.i2cp_types import SessionLost, SessionRestored
 from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.transport import StreamTransport
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import DestinationLookupError, I2CPError
-from i2p_streaming.i2cp import PROTO_STREAMING, I2CPClient, SessionLost, SessionRestored
+from i2p_streaming.i2cp import PROTO_STREAMING
 from i2p_streaming.i2cp import events as i2cp_events
 from i2p_streaming.streaming import (
     ConnectionClosed,
