@@ -16,8 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
+from i2p_streaming.aio.i2cp_inbox import Inbox
+from i2p_streaming.aio.i2cp_link import RouterLink
+from i2p_streaming.aio.i2cp_reconnect import reconnect
 from i2p_streaming.aio.i2cp_types import (
     END_ERRORS,
+    ClientSettings,
     OutgoingPayload,
     ReconnectPolicy,
     SendResult,
@@ -47,62 +51,50 @@ __all__ = [
 
 log = logging.getLogger("i2p_streaming.i2cp")
 
-_READ_SIZE = 65536
-_END = object()
-
 
 class I2CPClient:
     """An I2CP session on a router. Create it with ``await I2CPClient.connect(...)``."""
 
     def __init__(
         self,
-        host: str,
-        port: int,
-        keys: PrivateKeys,
-        options: Mapping[str, str] | None,
+        settings: ClientSettings,
         *,
-        ssl: ssl_module.SSLContext | None,
-        server_hostname: str | None,
-        timeout: float,
-        username: str | None,
-        password: str | None,
-        on_payload: Callable[[ev.PayloadReceived], None] | None,
-        on_session_event: Callable[[SessionEvent], None] | None,
-        receive_queue_size: int,
-        max_write_buffer: int,
-        reconnect: ReconnectPolicy | None,
+        on_payload: Callable[[ev.PayloadReceived], None] | None = None,
+        on_session_event: Callable[[SessionEvent], None] | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.keys = keys
-        self._options = dict(options or {})
-        self._ssl = ssl
-        self._server_hostname = server_hostname
-        self.timeout = timeout
-        self._username = username
-        self._password = password
-        self._on_payload = on_payload
+        self._settings = settings
+        self.host = settings.host
+        self.port = settings.port
+        self.keys = settings.keys
+        self.timeout = settings.timeout
+        self.max_write_buffer = settings.max_write_buffer
+        self._options = dict(settings.options)
+        self._reconnect = settings.reconnect
         self._on_session_event = on_session_event
-        self._queue_size = receive_queue_size
-        self.max_write_buffer = max_write_buffer
-        self._reconnect = reconnect
         self._loop = asyncio.get_running_loop()
         self._core = self._new_core()
-        self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._link: RouterLink | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._ended: asyncio.Future[None] = self._loop.create_future()
         self._pump = Pump(self._loop, self._step, self._fire)
         self._waiters = Waiters(self._loop, self._error)
-        self._received: asyncio.Queue[Any] = asyncio.Queue()
+        self._inbox = Inbox(self.keys.destination.b32, on_payload, settings.receive_queue_size)
+        #: The table from event type to handler (the part that owns the matter).
+        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.PayloadReceived: self._inbox.deliver,
+            ev.SendStatus: self._waiters.on_send_status,
+            ev.LookupResult: self._waiters.on_lookup_result,
+            ev.Reconfigured: self._waiters.on_reconfigured,
+            ev.LeaseSetCreated: self._on_lease_set,
+            ev.SessionEnded: self._session_ended,
+            ev.PayloadDropped: self._on_dropped,
+            ev.ProtocolViolation: self._on_violation,
+            ev.UnknownMessageReceived: self._on_violation,
+        }
         self._closing = False
-        self._final_error: I2CPError | None = None
-        self.dropped_payloads = 0
+        self._callback_errors = 0
         self.dropped_sends = 0
-        #: Exceptions raised by the ``on_payload``/``on_session_event`` callbacks (each logged
-        #: at ERROR with its traceback).
-        self.callback_errors = 0
 
     # -- construction ------------------------------------------------------------------------
 
@@ -135,28 +127,30 @@ class I2CPClient:
         passed), :class:`SessionRefusedError` (the router refused the session) or
         :class:`I2CPProtocolError`.
         """
-        self = cls(
+        settings = ClientSettings(
             host,
             port,
             keys if keys is not None else PrivateKeys.generate(),
-            options,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            timeout=timeout,
-            username=username,
-            password=password,
-            on_payload=on_payload,
-            on_session_event=on_session_event,
-            receive_queue_size=receive_queue_size,
-            max_write_buffer=max_write_buffer,
-            reconnect=reconnect,
+            dict(options or {}),
+            ssl,
+            server_hostname,
+            timeout,
+            username,
+            password,
+            receive_queue_size,
+            max_write_buffer,
+            reconnect,
         )
+        self = cls(settings, on_payload=on_payload, on_session_event=on_session_event)
         await self._open()
         return self
 
     def _new_core(self) -> I2CPSession:
         return I2CPSession(
-            self.keys, self._options, username=self._username, password=self._password
+            self.keys,
+            self._options,
+            username=self._settings.username,
+            password=self._settings.password,
         )
 
     @property
@@ -185,6 +179,17 @@ class I2CPClient:
         return self._core.router_version
 
     @property
+    def dropped_payloads(self) -> int:
+        """Payloads dropped because the :meth:`receive` queue was full."""
+        return self._inbox.dropped
+
+    @property
+    def callback_errors(self) -> int:
+        """Exceptions raised by the ``on_payload``/``on_session_event`` callbacks (each logged
+        at ERROR with its traceback)."""
+        return self._inbox.callback_errors + self._callback_errors
+
+    @property
     def is_connected(self) -> bool:
         """True while the session is established."""
         return self._core.state is SessionState.CREATED and self._ready.done()
@@ -202,19 +207,21 @@ class I2CPClient:
         self._ready = self._loop.create_future()
         self._ended = self._loop.create_future()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    self.host, self.port, ssl=self._ssl, server_hostname=self._server_hostname
-                ),
-                self.timeout,
+            link = await RouterLink.open(
+                self.host,
+                self.port,
+                ssl=self._settings.ssl,
+                server_hostname=self._settings.server_hostname,
+                timeout=self.timeout,
             )
         except (OSError, TimeoutError, ssl_module.SSLError) as exc:
             what = f"cannot connect: {exc or type(exc).__name__}"
             raise self._error(I2CPConnectionError, what) from exc
-        self._writer = writer
-        self._core.start()
+        self._link = link
+        core = self._core
+        core.start()
         self._pump.run()
-        self._reader_task = self._loop.create_task(self._read_loop(reader))
+        link.start_reading(lambda data: self._on_input(core, data), self.router)
         try:
             await asyncio.wait_for(asyncio.shield(self._ready), self.timeout)
         except TimeoutError:
@@ -223,40 +230,31 @@ class I2CPClient:
                 I2CPConnectionError, f"session not ready within {self.timeout} s"
             ) from None
         except I2CPError:
-            await self._drop_transport()
+            await link.drop()
             raise
         log.info("I2CP session %s up on %s (id %s)", self.b32, self.router, self.session_id)
 
     # -- I/O plumbing ------------------------------------------------------------------------
 
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        core = self._core
-        try:
-            while core.state is not SessionState.CLOSED:
-                try:
-                    data = await reader.read(_READ_SIZE)
-                except (OSError, ssl_module.SSLError) as exc:
-                    log.debug("I2CP %s: read failed: %s", self.router, exc)
-                    data = b""
-                if not data:
-                    core.receive_eof()
-                else:
-                    core.receive_data(data, self._loop.time())
-                self._process(core)
-        finally:
-            if self._writer is not None and core is self._core:
-                self._writer.close()
+    def _on_input(self, core: I2CPSession, data: bytes) -> bool:
+        """Bytes (``b""``: EOF) from the link of ``core``; False once that session is over."""
+        if data:
+            core.receive_data(data, self._loop.time())
+        else:
+            core.receive_eof()
+        self._process(core)
+        return core.state is not SessionState.CLOSED
 
     def _step(self) -> float | None:
         """Pump step: write what the core queued (one write), dispatch its events."""
         core = self._core
         data = core.data_to_send()
-        if data and self._writer is not None and not self._writer.is_closing():
-            self._writer.write(data)
+        if data and self._link is not None:
+            self._link.write(data)
         while (event := core.next_event()) is not None:
-            handler = _HANDLERS.get(type(event))
+            handler = self._handlers.get(type(event))
             if handler is not None:
-                handler(self, event)
+                handler(event)
             else:
                 log.debug("I2CP %s: %s", self.b32, event)
         return core.get_timer()
@@ -272,32 +270,11 @@ class I2CPClient:
         if event.first and not self._ready.done():
             self._ready.set_result(None)
 
-    def _on_send_status(self, event: ev.SendStatus) -> None:
-        self._waiters.on_send_status(event)
-
-    def _on_lookup_result(self, event: ev.LookupResult) -> None:
-        self._waiters.on_lookup_result(event)
-
-    def _on_reconfigured(self, event: ev.Reconfigured) -> None:
-        self._waiters.on_reconfigured(event)
-
     def _on_dropped(self, event: ev.PayloadDropped) -> None:
         log.debug("I2CP %s: dropped payload %d: %s", self.b32, event.message_id, event.reason)
 
     def _on_violation(self, event: ev.ProtocolViolation | ev.UnknownMessageReceived) -> None:
         log.warning("I2CP router %s, session %s: %s", self.router, self.b32, event)
-
-    def _deliver(self, event: ev.PayloadReceived) -> None:
-        if self._on_payload is not None:
-            try:
-                self._on_payload(event)
-            except Exception:
-                self.callback_errors += 1
-                log.exception("I2CP %s: payload callback failed", self.b32)
-        elif self._received.qsize() >= self._queue_size:
-            self.dropped_payloads += 1
-        else:
-            self._received.put_nowait(event)
 
     def _session_ended(self, event: ev.SessionEnded) -> None:
         was_ready = self._ready.done()
@@ -310,8 +287,8 @@ class I2CPClient:
             self._ended.set_result(None)
         self._waiters.fail_all(error)
         self._pump.cancel_timer()
-        if self._writer is not None:
-            self._writer.close()
+        if self._link is not None:
+            self._link.close()
         if self._closing or not was_ready:
             if self._closing:
                 self._finish(error)
@@ -324,9 +301,7 @@ class I2CPClient:
             self._finish(error)
 
     def _finish(self, error: I2CPError) -> None:
-        if self._final_error is None:
-            self._final_error = error
-            self._received.put_nowait(_END)
+        self._inbox.close(error)
         if not self._ended.done():  # e.g. gave up reconnecting: no session will end again
             self._ended.set_result(None)
 
@@ -335,61 +310,36 @@ class I2CPClient:
             try:
                 self._on_session_event(event)
             except Exception:
-                self.callback_errors += 1
+                self._callback_errors += 1
                 log.exception("I2CP %s: session event callback failed", self.b32)
 
     async def _reconnect_loop(self) -> None:
-        policy = self._reconnect
-        assert policy is not None
-        delay = policy.initial_delay
-        attempts = 0
-        while not self._closing:
-            await asyncio.sleep(delay)
-            attempts += 1
-            try:
-                await self._open()
-            except I2CPError as exc:
-                log.info("I2CP %s: reconnect attempt %d failed: %s", self.b32, attempts, exc)
-                if policy.max_attempts is not None and attempts >= policy.max_attempts:
-                    what = f"gave up reconnecting after {attempts} attempts: {exc.reason}"
-                    self._notify(SessionLost(self.router, self.b32, what, False))
-                    self._finish(self._error(I2CPConnectionError, what))
-                    return
-                delay = min(delay * policy.factor, policy.max_delay)
-                continue
-            sid = self.session_id or 0
-            self._notify(SessionRestored(self.router, self.b32, sid, attempts))
+        assert self._reconnect is not None
+        outcome = await reconnect(self._reconnect, self._open, lambda: self._closing, self.b32)
+        if outcome is None:  # closed meanwhile
             return
+        if outcome.error is None:
+            sid = self.session_id or 0
+            self._notify(SessionRestored(self.router, self.b32, sid, outcome.attempts))
+            return
+        what = f"gave up reconnecting after {outcome.attempts} attempts: {outcome.error.reason}"
+        self._notify(SessionLost(self.router, self.b32, what, False))
+        self._finish(self._error(I2CPConnectionError, what))
 
     def _abort(self, reason: str) -> None:
         if self._core.state is not SessionState.CLOSED:
             self._core.destroy()
             self._core.receive_eof()
             self._process(self._core)
-        if self._writer is not None:
-            self._writer.close()
-
-    async def _drop_transport(self) -> None:
-        task = self._reader_task
-        if self._writer is not None:
-            self._writer.close()
-        if task is not None and task is not asyncio.current_task():
-            try:
-                await asyncio.wait_for(asyncio.shield(task), 1.0)
-            except TimeoutError:
-                task.cancel()
-            except asyncio.CancelledError:
-                task.cancel()
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise  # our caller is being cancelled: never swallow that
+        if self._link is not None:
+            self._link.close()
 
     def _live(self, what: str) -> I2CPSession:
         core = self._core
         if core.state is not SessionState.CREATED or not self._ready.done():
-            if self._final_error is not None:
+            if self._inbox.error is not None:
                 raise self._error(
-                    type(self._final_error), f"cannot {what}: {self._final_error.reason}"
+                    type(self._inbox.error), f"cannot {what}: {self._inbox.error.reason}"
                 )
             raise self._error(I2CPConnectionError, f"cannot {what}: session is not established")
         return core
@@ -440,11 +390,11 @@ class I2CPClient:
             raise self._error(I2CPConnectionError, f"no status for send {nonce}") from None
 
     async def _drain(self, timeout: float) -> None:
-        writer = self._writer
-        if writer is None:
+        link = self._link
+        if link is None:
             return
         try:
-            await asyncio.wait_for(writer.drain(), timeout)
+            await link.drain(timeout)
         except TimeoutError:
             raise self._error(I2CPConnectionError, "the router does not read our data") from None
         except (OSError, ssl_module.SSLError) as exc:
@@ -479,13 +429,13 @@ class I2CPClient:
         """
         items = list(payloads)
         core = self._core
-        writer = self._writer
-        if core.state is not SessionState.CREATED or writer is None or not self._ready.done():
-            if self._final_error is not None or self._reconnect is None:
+        link = self._link
+        if core.state is not SessionState.CREATED or link is None or not self._ready.done():
+            if self._inbox.error is not None or self._reconnect is None:
                 self._live("send")
             self.dropped_sends += len(items)
             return 0
-        if writer.transport.get_write_buffer_size() > self.max_write_buffer:
+        if link.write_buffer_size() > self.max_write_buffer:
             self.dropped_sends += len(items)
             return 0
         for destination, data, protocol, src_port, dst_port, compress in items:
@@ -497,7 +447,7 @@ class I2CPClient:
                 dst_port=dst_port,
                 compress=bool(compress),
             )
-        writer.write(core.data_to_send())
+        link.write(core.data_to_send())
         return len(items)
 
     async def receive(self, timeout: float | None = None) -> ev.PayloadReceived:
@@ -507,13 +457,7 @@ class I2CPClient:
         session's :class:`I2CPError` once it is closed for good and the queue is empty. Only
         used when no ``on_payload`` callback was given.
         """
-        item = await asyncio.wait_for(self._received.get(), timeout)
-        if item is _END:
-            self._received.put_nowait(_END)
-            assert self._final_error is not None
-            raise self._final_error
-        assert isinstance(item, ev.PayloadReceived)
-        return item
+        return await self._inbox.receive(timeout)
 
     async def lookup(self, name: str, *, timeout: float = 30.0) -> Destination:
         """Look up ``xxx.b32.i2p`` (by hash) or a host name (router address book).
@@ -577,7 +521,8 @@ class I2CPClient:
             core.destroy()
             core.receive_eof()
             self._process(core)
-        await self._drop_transport()
+        if self._link is not None:
+            await self._link.drop()
         self._finish(self._error(I2CPConnectionError, "client closed"))
 
     async def __aenter__(self) -> Self:
@@ -590,16 +535,3 @@ class I2CPClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-_HANDLERS: dict[type[ev.Event], Callable[[I2CPClient, Any], None]] = {
-    ev.PayloadReceived: I2CPClient._deliver,
-    ev.SendStatus: I2CPClient._on_send_status,
-    ev.LookupResult: I2CPClient._on_lookup_result,
-    ev.LeaseSetCreated: I2CPClient._on_lease_set,
-    ev.Reconfigured: I2CPClient._on_reconfigured,
-    ev.SessionEnded: I2CPClient._session_ended,
-    ev.PayloadDropped: I2CPClient._on_dropped,
-    ev.ProtocolViolation: I2CPClient._on_violation,
-    ev.UnknownMessageReceived: I2CPClient._on_violation,
-}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl as ssl_module
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from i2p_streaming.data import Destination
+from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import (
     I2CPConnectionError,
     I2CPError,
@@ -14,6 +16,7 @@ from i2p_streaming.errors import (
 from i2p_streaming.i2cp import events as ev
 
 __all__ = [
+    "ClientSettings",
     "END_ERRORS",
     "OutgoingPayload",
     "ReconnectPolicy",
@@ -72,6 +75,25 @@ class SessionRestored:
 
 
 SessionEvent = SessionLost | SessionRestored
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How an :class:`I2CPClient` reaches its router (see :meth:`I2CPClient.connect`)."""
+
+    host: str
+    port: int
+    keys: PrivateKeys
+    options: Mapping[str, str]
+    ssl: ssl_module.SSLContext | None = None
+    server_hostname: str | None = None
+    timeout: float = 60.0
+    username: str | None = None
+    password: str | None = None
+    receive_queue_size: int = 1024
+    max_write_buffer: int = 1 << 20
+    reconnect: ReconnectPolicy | None = None
+
 
 #: The error a caller sees for each way a session can end.
 END_ERRORS: dict[ev.EndReason, type[I2CPError]] = {
