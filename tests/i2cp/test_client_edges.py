@@ -9,7 +9,6 @@ behaviour under test, not waits for something else to happen.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import AsyncIterator
 
@@ -28,6 +27,7 @@ from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.events import PayloadReceived
 from i2p_streaming.i2cp.payload import wrap
+from i2p_streaming.i2cp.pending import Pending
 from i2p_streaming.i2cp.session import I2CPSession
 from i2p_streaming.router import Impairments
 from tests.embedded import embedded_router
@@ -463,19 +463,27 @@ def test_timer_after_answers_expires_nothing() -> None:
 
 
 def test_ids_wrap_around_skipping_zero_and_ids_in_use() -> None:
-    core = _established("0.9.66")
-    core._nonces = itertools.count(0xFFFFFFFF)  # next ids: 0xFFFFFFFF, 0 (skipped), 1, ...
-    first = core.send_message(PEER, b"", protocol=PROTO_RAW, want_status=True)
-    second = core.send_message(PEER, b"", protocol=PROTO_RAW, want_status=True)
+    pending = Pending(first_id=0xFFFFFFFF)  # next ids: 0xFFFFFFFF, 0 (skipped), 1, ...
+    first = pending.new_nonce()
+    pending.add_send(first, 1.0)
+    second = pending.new_nonce()
+    pending.add_send(second, 1.0)
     assert (first, second) == (0xFFFFFFFF, 1)
-    core._nonces = itertools.count(0x1_0000_0001)  # wraps to 1, still awaiting its status
-    assert core.send_message(PEER, b"", protocol=PROTO_RAW, want_status=True) == 2
-    core._request_ids = itertools.count(0x1_0000_0000)
-    assert core.lookup("a.i2p", now=0.0) == 1
-    core._request_ids = itertools.count(0x1_0000_0001)
-    assert core.lookup("b.i2p", now=0.0) == 2
+    pending = Pending(first_id=0x1_0000_0001)  # wraps to 1, still awaiting its status
+    pending.add_send(1, 1.0)
+    assert pending.new_nonce() == 2
+    pending = Pending(first_id=0x1_0000_0000)  # wraps to 0 (skipped), then 1
+    assert pending.add_lookup("a.i2p", None, 1.0) == 1
+    pending = Pending(first_id=0x1_0000_0001)
+    pending.add_lookup("x.i2p", None, 1.0)  # takes id 1
+    assert pending.add_lookup("b.i2p", None, 1.0) == 2
+
+
+def test_lookup_messages_carry_the_returned_request_ids() -> None:
+    core = _established("0.9.66")
+    ids = [core.lookup("a.i2p", now=0.0), core.lookup("b.i2p", now=0.0)]
     lookups = [x for x in _sent(core) if isinstance(x, m.HostLookup)]
-    assert [x.request_id for x in lookups] == [1, 2]
+    assert [x.request_id for x in lookups] == ids == [1, 2]
 
 
 async def test_send_many_nowait_delivers_a_batch_in_order() -> None:

@@ -77,7 +77,7 @@ class I2CPClient:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._ended: asyncio.Future[None] = self._loop.create_future()
-        self._pump = Pump(self._loop, self._step, self._fire)
+        self._pump = Pump(self._loop, self._step, lambda now: self._core.handle_timer(now))
         self._waiters = Waiters(self._loop, self._error)
         self._inbox = Inbox(self.keys.destination.b32, on_payload, settings.receive_queue_size)
         #: The table from event type to handler (the part that owns the matter).
@@ -88,7 +88,7 @@ class I2CPClient:
             ev.Reconfigured: self._waiters.on_reconfigured,
             ev.LeaseSetCreated: self._on_lease_set,
             ev.SessionEnded: self._session_ended,
-            ev.PayloadDropped: self._on_dropped,
+            ev.PayloadDropped: self._inbox.dropped_by_core,
             ev.ProtocolViolation: self._on_violation,
             ev.UnknownMessageReceived: self._on_violation,
         }
@@ -206,17 +206,7 @@ class I2CPClient:
         self._core = self._new_core()
         self._ready = self._loop.create_future()
         self._ended = self._loop.create_future()
-        try:
-            link = await RouterLink.open(
-                self.host,
-                self.port,
-                ssl=self._settings.ssl,
-                server_hostname=self._settings.server_hostname,
-                timeout=self.timeout,
-            )
-        except (OSError, TimeoutError, ssl_module.SSLError) as exc:
-            what = f"cannot connect: {exc or type(exc).__name__}"
-            raise self._error(I2CPConnectionError, what) from exc
+        link = await RouterLink.open(self._settings, self._error)
         self._link = link
         core = self._core
         core.start()
@@ -233,8 +223,6 @@ class I2CPClient:
             await link.drop()
             raise
         log.info("I2CP session %s up on %s (id %s)", self.b32, self.router, self.session_id)
-
-    # -- I/O plumbing ------------------------------------------------------------------------
 
     def _on_input(self, core: I2CPSession, data: bytes) -> bool:
         """Bytes (``b""``: EOF) from the link of ``core``; False once that session is over."""
@@ -259,9 +247,6 @@ class I2CPClient:
                 log.debug("I2CP %s: %s", self.b32, event)
         return core.get_timer()
 
-    def _fire(self, now: float) -> None:
-        self._core.handle_timer(now)
-
     def _process(self, core: I2CPSession) -> None:
         if core is self._core:
             self._pump.run()
@@ -269,9 +254,6 @@ class I2CPClient:
     def _on_lease_set(self, event: ev.LeaseSetCreated) -> None:
         if event.first and not self._ready.done():
             self._ready.set_result(None)
-
-    def _on_dropped(self, event: ev.PayloadDropped) -> None:
-        log.debug("I2CP %s: dropped payload %d: %s", self.b32, event.message_id, event.reason)
 
     def _on_violation(self, event: ev.ProtocolViolation | ev.UnknownMessageReceived) -> None:
         log.warning("I2CP router %s, session %s: %s", self.router, self.b32, event)
@@ -382,23 +364,10 @@ class I2CPClient:
             raise self._error(I2CPError, f"cannot send: {exc}") from None
         fut = self._waiters.send(nonce)
         self._process(core)
-        await self._drain(timeout)
-        try:
-            return await asyncio.wait_for(fut, timeout + 5.0)
-        except TimeoutError:
-            self._waiters.forget_send(nonce)
-            raise self._error(I2CPConnectionError, f"no status for send {nonce}") from None
-
-    async def _drain(self, timeout: float) -> None:
-        link = self._link
-        if link is None:
-            return
-        try:
-            await link.drain(timeout)
-        except TimeoutError:
-            raise self._error(I2CPConnectionError, "the router does not read our data") from None
-        except (OSError, ssl_module.SSLError) as exc:
-            raise self._error(I2CPConnectionError, f"write failed: {exc}") from exc
+        if self._link is not None:
+            await self._link.drain(timeout)
+        what = f"no status for send {nonce}"
+        return await self._waiters.settle(fut, timeout + 5.0, I2CPConnectionError, what)
 
     def send_nowait(
         self,
@@ -472,11 +441,8 @@ class I2CPClient:
             raise self._error(I2CPError, f"cannot look up {name}: {exc}") from None
         fut = self._waiters.lookup(rid)
         self._process(core)
-        try:
-            return await asyncio.wait_for(fut, timeout + 5.0)
-        except TimeoutError:
-            self._waiters.forget_lookup(rid)
-            raise self._error(DestinationLookupError, f"lookup of {name} timed out") from None
+        what = f"lookup of {name} timed out"
+        return await self._waiters.settle(fut, timeout + 5.0, DestinationLookupError, what)
 
     async def reconfigure(self, options: Mapping[str, str], *, timeout: float = 30.0) -> None:
         """Send ReconfigureSession with ``options`` merged into ours; wait for the answer.
@@ -491,11 +457,8 @@ class I2CPClient:
             raise self._error(I2CPError, f"cannot reconfigure: {exc}") from None
         fut = self._waiters.reconfigure()
         self._process(core)
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            self._waiters.forget_reconfigure()
-            raise self._error(I2CPConnectionError, "no answer to ReconfigureSession") from None
+        what = "no answer to ReconfigureSession"
+        await self._waiters.settle(fut, timeout, I2CPConnectionError, what)
         self._options.update(options)  # kept for reconnects only once the router took them
 
     async def wait_closed(self) -> None:

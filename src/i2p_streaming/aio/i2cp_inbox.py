@@ -48,6 +48,10 @@ class Inbox:
         else:
             self._queue.put_nowait(event)
 
+    def dropped_by_core(self, event: ev.PayloadDropped) -> None:
+        """The core dropped a payload it could not unwrap (counted there): log it."""
+        log.debug("I2CP %s: dropped payload %d: %s", self._name, event.message_id, event.reason)
+
     def close(self, error: I2CPError) -> None:
         """No more payloads will come: :meth:`receive` raises ``error`` once the queue is
         empty. Only the first call counts."""

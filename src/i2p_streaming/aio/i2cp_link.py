@@ -12,6 +12,10 @@ import logging
 import ssl as ssl_module
 from collections.abc import Callable
 
+from i2p_streaming.aio.i2cp_types import ClientSettings
+from i2p_streaming.aio.i2cp_waiters import ErrorFactory
+from i2p_streaming.errors import I2CPConnectionError, I2CPError
+
 __all__ = ["RouterLink"]
 
 log = logging.getLogger("i2p_streaming.i2cp")
@@ -22,27 +26,32 @@ _READ_SIZE = 65536
 class RouterLink:
     """A connected socket to the router (made by :meth:`open`)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, error: ErrorFactory
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._error = error
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(
-        cls,
-        host: str,
-        port: int,
-        *,
-        ssl: ssl_module.SSLContext | None,
-        server_hostname: str | None,
-        timeout: float,
-    ) -> RouterLink:
-        """Connect within ``timeout``; raises ``OSError``, ``TimeoutError`` or ``SSLError``."""
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=ssl, server_hostname=server_hostname),
-            timeout,
-        )
-        return cls(reader, writer)
+    async def open(cls, settings: ClientSettings, error: ErrorFactory) -> RouterLink:
+        """Connect to ``settings.host``:``port`` within ``settings.timeout``; raises
+        ``error(I2CPConnectionError, ...)`` when that fails."""
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    settings.host,
+                    settings.port,
+                    ssl=settings.ssl,
+                    server_hostname=settings.server_hostname,
+                ),
+                settings.timeout,
+            )
+        except (OSError, TimeoutError, ssl_module.SSLError) as exc:
+            what = f"cannot connect: {exc or type(exc).__name__}"
+            raise error(I2CPConnectionError, what, "") from exc
+        return cls(reader, writer, error)
 
     def start_reading(self, on_input: Callable[[bytes], bool], name: str) -> None:
         """Feed every chunk read to ``on_input`` until it returns False, then close."""
@@ -76,9 +85,18 @@ class RouterLink:
             self._writer.write(data)
 
     async def drain(self, timeout: float) -> None:
-        """Wait until the socket's write buffer is below its limit; raises ``TimeoutError``,
-        ``OSError`` or ``SSLError``."""
-        await asyncio.wait_for(self._writer.drain(), timeout)
+        """Wait until the socket's write buffer is below its limit; raises
+        :class:`I2CPConnectionError` when the router does not read within ``timeout`` or the
+        write failed."""
+        try:
+            await asyncio.wait_for(self._writer.drain(), timeout)
+        except TimeoutError:
+            raise self._fail("the router does not read our data") from None
+        except (OSError, ssl_module.SSLError) as exc:
+            raise self._fail(f"write failed: {exc}") from exc
+
+    def _fail(self, what: str) -> I2CPError:
+        return self._error(I2CPConnectionError, what, "")
 
     def close(self) -> None:
         """Close the socket (the read task then ends)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from i2p_streaming.aio.i2cp_types import SendResult
 from i2p_streaming.data import Destination
@@ -18,6 +18,8 @@ from i2p_streaming.errors import DestinationLookupError, I2CPError, SessionRefus
 from i2p_streaming.i2cp import events as ev
 
 __all__ = ["ErrorFactory", "Waiters"]
+
+_T = TypeVar("_T")
 
 #: Builds an error naming the router and the session: ``(class, what, reason)``.
 ErrorFactory = Callable[[type[I2CPError], str, str], I2CPError]
@@ -53,17 +55,23 @@ class Waiters:
         self._reconfigure = fut
         return fut
 
-    def forget_send(self, nonce: int) -> None:
-        """The caller stopped waiting for ``nonce``."""
-        self._sends.pop(nonce, None)
+    async def settle(
+        self, fut: asyncio.Future[_T], timeout: float, error: type[I2CPError], what: str
+    ) -> _T:
+        """Wait for ``fut`` (one of ours); after ``timeout`` forget it and raise ``error``."""
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            self._forget(fut)
+            raise self._error(error, what, "") from None
 
-    def forget_lookup(self, request_id: int) -> None:
-        """The caller stopped waiting for ``request_id``."""
-        self._lookups.pop(request_id, None)
-
-    def forget_reconfigure(self) -> None:
-        """The caller stopped waiting for the reconfiguration."""
-        self._reconfigure = None
+    def _forget(self, fut: asyncio.Future[Any]) -> None:
+        for table in (self._sends, self._lookups):
+            for key, value in list(table.items()):
+                if value is fut:
+                    del table[key]
+        if self._reconfigure is fut:
+            self._reconfigure = None
 
     # -- resolution from core events ---------------------------------------------------------
 

@@ -24,6 +24,7 @@ from i2p_streaming.aio.outbound import Outbound
 from i2p_streaming.aio.pump import Pump
 from i2p_streaming.aio.resolver import Resolver
 from i2p_streaming.aio.server import StreamServer
+from i2p_streaming.aio.streams import StreamTable
 from i2p_streaming.aio.transport import StreamTransport
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.i2cp import PROTO_STREAMING
@@ -66,11 +67,22 @@ class Session:
         self._pump = Pump(self._loop, self._step, self._manager.handle_timer)
         self._outbound = Outbound(self._loop, keys.destination.b32, self._refused)
         self._resolver = Resolver()
-        self._streams: dict[int, StreamTransport] = {}
-        self._connecting: dict[int, asyncio.Future[StreamTransport]] = {}
-        self._pings: dict[int, asyncio.Future[float]] = {}
+        self._table = StreamTable()
         self._servers: dict[int, StreamServer] = {}
-        self._progress: set[StreamTransport] = set()
+        table = self._table
+        #: The table from core event type to handler.
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            DataReceived: table.on_data,
+            SendBufferAvailable: table.on_send_buffer,
+            IncomingConnection: self._incoming,
+            ConnectionEstablished: table.on_established,
+            PeerClosed: table.on_peer_closed,
+            ConnectionClosed: table.on_closed,
+            ConnectionReset: table.on_reset,
+            ConnectionFailed: table.on_failed,
+            PingAnswered: table.on_ping,
+            PingTimeout: table.on_ping,
+        }
         self._syn_owner: int | None = None
         self._closed = False
         self._lost_reason: str | None = None
@@ -158,53 +170,22 @@ class Session:
         if packets and client is not None and not self._closed:
             self._outbound.send(client, packets, self._syn_owner, self.options.connect_timeout)
         while (event := manager.next_event()) is not None:
-            handler = _HANDLERS.get(type(event))
+            handler = self._handlers.get(type(event))
             if handler is not None:
-                handler(self, event)
+                handler(event)
             else:
                 log.debug("session %s: unhandled event %s", self.b32, event)
-        if self._progress:
-            for transport in list(self._progress):
-                if not transport.on_progress():
-                    self._progress.discard(transport)
+        self._table.after_flush()
         return manager.get_timer()
 
     def _refused(self, stream_id: int, message: str) -> None:
-        fut = self._connecting.get(stream_id)
+        fut = self._table.connect_future(stream_id)
         if fut is not None and not fut.done():
             self._manager.reset(stream_id, self._loop.time())
             fut.set_exception(ConnectionRefusedError(message))
             self._pump.schedule()
 
     # ------------------------------------------------------------------ event handlers
-    def _on_data(self, event: DataReceived) -> None:
-        t = self._streams.get(event.stream_id)
-        if t is not None:
-            t.feed_data(event.data)
-
-    def _on_send_buffer(self, event: SendBufferAvailable) -> None:
-        t = self._streams.get(event.stream_id)
-        if t is not None:
-            t.send_buffer_available()
-
-    def _on_peer_closed(self, event: PeerClosed) -> None:
-        t = self._streams.get(event.stream_id)
-        if t is not None:
-            t.feed_eof()
-
-    def _on_closed(self, event: ConnectionClosed) -> None:
-        t = self._streams.get(event.stream_id)
-        if t is not None:
-            t.finish(None)
-
-    def _on_ping(self, event: PingAnswered | PingTimeout) -> None:
-        fut = self._pings.pop(event.ping_id, None)
-        if fut is not None and not fut.done():
-            if isinstance(event, PingAnswered):
-                fut.set_result(event.rtt)
-            else:
-                fut.set_exception(TimeoutError("no answer to the ping"))
-
     def _incoming(self, event: IncomingConnection) -> None:
         server = self._servers.get(event.local_port) or self._servers.get(0)
         if server is None:
@@ -219,65 +200,20 @@ class Session:
         transport = StreamTransport(
             self, event.stream_id, protocol, event.peer, event.local_port, event.remote_port
         )
-        self._streams[event.stream_id] = transport
+        self._table.add(transport)
         transport.start()
-
-    def _established(self, event: ConnectionEstablished) -> None:
-        stream_id = event.stream_id
-        fut = self._connecting.pop(stream_id, None)
-        transport = self._streams.get(stream_id)
-        if transport is None:
-            return
-        if fut is None or fut.done():  # the caller gave up meanwhile
-            transport.abort()
-            return
-        transport.start()
-        fut.set_result(transport)
-
-    def _reset(self, event: ConnectionReset) -> None:
-        t = self._streams.get(event.stream_id)
-        if t is None:
-            return
-        who = "the peer reset" if event.by_peer else "reset"
-        t.finish(
-            ConnectionResetError(
-                f"stream to {t.peer.b32} port {t.peer_port}: {who} the connection ({event.reason})"
-            )
-        )
-
-    def _failed(self, event: ConnectionFailed) -> None:
-        transport = self._streams.pop(event.stream_id, None)
-        fut = self._connecting.pop(event.stream_id, None)
-        if fut is None or fut.done():
-            return
-        exc: OSError = (
-            ConnectionRefusedError(event.reason) if event.refused else TimeoutError(event.reason)
-        )
-        if transport is not None:
-            transport.abandon()
-        fut.set_exception(exc)
 
     def _fail_all(self, reason: str) -> None:
-        for fut in list(self._connecting.values()) + list(self._pings.values()):
-            if not fut.done():
-                fut.set_exception(ConnectionResetError(reason))
-        self._connecting.clear()
-        self._pings.clear()
-        for transport in list(self._streams.values()):
-            transport.finish(ConnectionResetError(reason))
-        self._streams.clear()
+        self._table.fail_all(reason)
 
     # ------------------------------------------------------------------ for transports, servers
     def forget(self, transport: StreamTransport) -> None:
         """A transport has ended: stop routing events to it."""
-        if self._streams.get(transport.stream_id) is transport:
-            del self._streams[transport.stream_id]
-        self._progress.discard(transport)
+        self._table.forget(transport)
 
     def want_progress(self, transport: StreamTransport) -> None:
         """Call ``transport.on_progress()`` after each flush until it returns False."""
-        if not transport.is_lost:
-            self._progress.add(transport)
+        self._table.want_progress(transport)
 
     def register_server(self, server: StreamServer) -> None:
         """Listen on ``server.port`` (used by :class:`StreamServer`)."""
@@ -336,9 +272,9 @@ class Session:
         )
         protocol = protocol_factory()
         transport = StreamTransport(self, sid, protocol, destination, local_port, port)
-        self._streams[sid] = transport
+        self._table.add(transport)
         fut: asyncio.Future[StreamTransport] = loop.create_future()
-        self._connecting[sid] = fut
+        self._table.connecting(sid, fut)
         self._syn_owner = sid
         try:
             self._pump.run()
@@ -349,7 +285,7 @@ class Session:
             await asyncio.wait_for(asyncio.shield(fut), remaining)
         except TimeoutError:
             if fut.done():  # the core's connect timeout (ConnectionFailed)
-                self._streams.pop(sid, None)
+                self._table.pop(sid)
                 raise
             self._abandon(sid)
             raise TimeoutError(
@@ -359,13 +295,13 @@ class Session:
             self._abandon(sid)
             raise
         except OSError:
-            self._streams.pop(sid, None)
+            self._table.pop(sid)
             raise
         return transport, protocol
 
     def _abandon(self, sid: int) -> None:
-        self._connecting.pop(sid, None)
-        transport = self._streams.pop(sid, None)
+        self._table.stop_connecting(sid)
+        transport = self._table.pop(sid)
         if transport is not None:
             transport.abandon()
         self._manager.reset(sid, self.loop.time())
@@ -444,7 +380,7 @@ class Session:
         remaining = max(0.001, deadline - loop.time())
         ping_id = self._manager.ping(destination, loop.time(), remaining)
         fut: asyncio.Future[float] = loop.create_future()
-        self._pings[ping_id] = fut
+        self._table.ping(ping_id, fut)
         self._pump.run()
         try:
             return await asyncio.wait_for(fut, remaining + 1.0)
@@ -453,7 +389,7 @@ class Session:
                 f"no answer to a ping of {destination.b32} within {timeout:g} s"
             ) from None
         finally:
-            self._pings.pop(ping_id, None)
+            self._table.stop_ping(ping_id)
 
     async def close(self, *, timeout: float = 5.0) -> None:
         """Close every stream cleanly (CLOSE; wait up to ``timeout`` for the ends, then
@@ -462,19 +398,17 @@ class Session:
             return
         for server in list(self._servers.values()):
             server.close()
-        streams = list(self._streams.values())
+        streams = self._table.transports()
         waiters: list[asyncio.Future[None]] = []
         for transport in streams:
             if transport.is_lost:
                 continue
             waiters.append(transport.when_lost())
             transport.close()
-        for fut_c in self._connecting.values():
-            if not fut_c.done():
-                fut_c.set_exception(ConnectionError(f"session {self.b32} is closing"))
+        self._table.fail_connects(ConnectionError(f"session {self.b32} is closing"))
         if waiters and self._lost_reason is None:
             await asyncio.wait(waiters, timeout=timeout)
-        for transport in list(self._streams.values()):
+        for transport in self._table.transports():
             transport.abort()
         for sid in self._manager.stream_ids:
             self._manager.reset(sid, self.loop.time())
@@ -504,18 +438,4 @@ class Session:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<Session {self.b32} {state} streams={len(self._streams)}>"
-
-
-_HANDLERS: dict[type[Event], Callable[[Session, Any], None]] = {
-    DataReceived: Session._on_data,
-    SendBufferAvailable: Session._on_send_buffer,
-    IncomingConnection: Session._incoming,
-    ConnectionEstablished: Session._established,
-    PeerClosed: Session._on_peer_closed,
-    ConnectionClosed: Session._on_closed,
-    ConnectionReset: Session._reset,
-    ConnectionFailed: Session._failed,
-    PingAnswered: Session._on_ping,
-    PingTimeout: Session._on_ping,
-}
+        return f"<Session {self.b32} {state} streams={len(self._table)}>"

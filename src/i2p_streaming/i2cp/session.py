@@ -9,9 +9,6 @@ any monotonic clock; router time is derived from SetDate as ``now * 1000 + offse
 
 from __future__ import annotations
 
-import enum
-import heapq
-import itertools
 import struct
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -34,45 +31,19 @@ from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
 from i2p_streaming.i2cp.options import router_options
 from i2p_streaming.i2cp.payload import DEFAULT_MAX_SIZE, unwrap, wrap
+from i2p_streaming.i2cp.pending import Pending
+from i2p_streaming.i2cp.state import (
+    API_VERSION,
+    HOST_LOOKUP_VERSION,
+    HOST_REPLY_TEXT,
+    PROTOCOL_BYTE,
+    SessionState,
+    version_tuple,
+)
 
 __all__ = ["API_VERSION", "PROTOCOL_BYTE", "I2CPSession", "SessionState"]
 
-PROTOCOL_BYTE = b"\x2a"
-API_VERSION = "0.9.66"
-#: Routers older than this have no HostLookup; DestLookup is used for b32 names instead.
-HOST_LOOKUP_VERSION = (0, 9, 11)
-
-HOST_REPLY_TEXT = {
-    1: "not found",
-    2: "password required",
-    3: "private key required",
-    4: "password and private key required",
-    5: "lease set decryption failed",
-    6: "lease set lookup failed",
-    7: "lookup type unsupported",
-}
-
 _PAYLOAD_HEAD = struct.Struct(">HII")
-
-
-class SessionState(enum.Enum):
-    """Lifecycle of a session."""
-
-    IDLE = "idle"  # start() not called yet
-    HANDSHAKE = "handshake"  # GetDate sent, waiting for SetDate
-    CREATING = "creating"  # CreateSession sent, waiting for SessionStatus
-    CREATED = "created"  # session established
-    CLOSING = "closing"  # DestroySession sent
-    CLOSED = "closed"  # SessionEnded emitted
-
-
-def _version_tuple(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        return tuple(int(part) for part in text.split("."))
-    except ValueError:
-        return None
 
 
 class I2CPSession:
@@ -118,11 +89,7 @@ class I2CPSession:
         self._last_published = 0
         self._leasesets = 0
         self._unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
-        self._nonces = itertools.count(1)
-        self._request_ids = itertools.count(1)
-        self._pending_sends: dict[int, float] = {}
-        self._pending_lookups: dict[int, tuple[str, float, bytes | None]] = {}
-        self._timers: list[tuple[float, int, int]] = []  # (deadline, kind 0=send 1=lookup, id)
+        self._pending = Pending()
         self._reconfigure_pending = False
         self._pending_options: dict[str, str] | None = None
 
@@ -164,35 +131,14 @@ class I2CPSession:
 
     def get_timer(self) -> float | None:
         """The earliest deadline (status or lookup timeout), or ``None``."""
-        timers = self._timers
-        while timers:
-            deadline, kind, ident = timers[0]
-            table: Mapping[int, object] = (
-                self._pending_sends if kind == 0 else self._pending_lookups
-            )
-            if ident in table:
-                return deadline
-            heapq.heappop(timers)
-        return None
+        return self._pending.deadline()
 
     def handle_timer(self, now: float) -> None:
         """Expire status waits and lookups whose deadline is <= ``now``.
 
         Queues ``SendStatus(FAILED, status=None)`` / ``LookupResult(destination=None)`` events.
         """
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, kind, ident = heapq.heappop(timers)
-            if kind == 0:
-                if self._pending_sends.pop(ident, None) is not None:
-                    reason = "no MessageStatus from the router before the timeout"
-                    self._events.append(ev.SendStatus(ident, ev.SendOutcome.FAILED, None, reason))
-            else:
-                entry = self._pending_lookups.pop(ident, None)
-                if entry is not None:
-                    self._events.append(
-                        ev.LookupResult(ident, entry[0], None, "no reply from the router in time")
-                    )
+        self._events.extend(self._pending.expire(now))
 
     def _queue(self, msg: m.Message) -> None:
         self._queue_raw(m.encode_message(msg))
@@ -251,9 +197,9 @@ class I2CPSession:
         )
         expires = bool(flags or expiration_ms)
         if want_status:
-            if len(self._pending_sends) >= self.max_pending:
+            if len(self._pending.sends) >= self.max_pending:
                 raise InvalidStateError(f"too many sends awaiting status ({self.max_pending})")
-            nonce = self._new_id(self._nonces, self._pending_sends)
+            nonce = self._pending.new_nonce()
         else:
             nonce = 0
         frame = m.send_message_frame(
@@ -266,19 +212,10 @@ class I2CPSession:
             expiration_ms=expiration_ms,
         )
         if nonce:
-            deadline = now + timeout
-            self._pending_sends[nonce] = deadline
-            heapq.heappush(self._timers, (deadline, 0, nonce))
+            self._pending.add_send(nonce, now + timeout)
         self._out.append(frame)
         self._out_size += len(frame)
         return nonce
-
-    @staticmethod
-    def _new_id(counter: itertools.count[int], used: Mapping[int, object]) -> int:
-        while True:
-            ident = next(counter) & 0xFFFFFFFF
-            if ident and ident not in used:
-                return ident
 
     def lookup(self, name: str, *, now: float, timeout: float = 30.0) -> int:
         """Queue a lookup of ``name`` (``xxx.b32.i2p`` by hash, else by host name).
@@ -289,21 +226,18 @@ class I2CPSession:
         (bad name).
         """
         sid = self._require_created("look up a destination")
-        if len(self._pending_lookups) >= self.max_pending:
+        if len(self._pending.lookups) >= self.max_pending:
             raise InvalidStateError(f"too many lookups pending ({self.max_pending})")
         key: bytes | None = None
         if is_b32_address(name):
             key = b32_address_to_hash(name)
         elif not name or len(name.encode()) > 255:
             raise ValueError(f"host name {name!r} must be 1-255 bytes")
-        rid = self._new_id(self._request_ids, self._pending_lookups)
-        deadline = now + timeout
-        self._pending_lookups[rid] = (name, deadline, key)
-        heapq.heappush(self._timers, (deadline, 1, rid))
-        version = _version_tuple(self.router_version)
+        rid = self._pending.add_lookup(name, key, now + timeout)
+        version = version_tuple(self.router_version)
         if version is not None and version < HOST_LOOKUP_VERSION:
             if key is None:
-                self._pending_lookups.pop(rid)
+                self._pending.lookups.pop(rid)
                 self._events.append(
                     ev.LookupResult(rid, name, None, "router too old for host name lookups")
                 )
@@ -409,9 +343,7 @@ class I2CPSession:
     def _end(self, reason: ev.EndReason, message: str) -> None:
         self.state = SessionState.CLOSED
         self.end = ev.SessionEnded(reason, message)
-        self._pending_sends.clear()
-        self._pending_lookups.clear()
-        self._timers.clear()
+        self._pending.clear()
         self._events.append(self.end)
 
     def _on_set_date(self, msg: m.SetDate, now: float) -> None:
@@ -515,17 +447,17 @@ class I2CPSession:
 
     def _on_message_status(self, msg: m.MessageStatus, now: float) -> None:
         nonce = msg.nonce
-        if nonce == 0 or nonce not in self._pending_sends:
+        if nonce == 0 or nonce not in self._pending.sends:
             self.unmatched_statuses += 1
             return
         outcome = ev.classify_status(msg.status)
         if outcome is not ev.SendOutcome.ACCEPTED:
-            del self._pending_sends[nonce]
+            del self._pending.sends[nonce]
         text = ev.STATUS_TEXT.get(msg.status, f"unknown status {msg.status}")
         self._events.append(ev.SendStatus(nonce, outcome, msg.status, text, msg.message_id))
 
     def _on_host_reply(self, msg: m.HostReply, now: float) -> None:
-        entry = self._pending_lookups.pop(msg.request_id, None)
+        entry = self._pending.lookups.pop(msg.request_id, None)
         if entry is None:
             self._violation(f"HostReply for unknown request {msg.request_id}")
             return
@@ -542,12 +474,12 @@ class I2CPSession:
 
     def _on_dest_reply(self, msg: m.DestReply, now: float) -> None:
         key = msg.destination.hash if msg.destination is not None else msg.hash
-        matched = [rid for rid, (_, _, k) in self._pending_lookups.items() if k == key]
+        matched = self._pending.lookups_for(key)
         if not matched:
             self._violation("DestReply for a hash we did not ask about")
             return
         for rid in matched:
-            name = self._pending_lookups.pop(rid)[0]
+            name = self._pending.lookups.pop(rid)[0]
             reason = "" if msg.destination is not None else "not found"
             self._events.append(ev.LookupResult(rid, name, msg.destination, reason))
 
