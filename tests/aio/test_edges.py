@@ -22,7 +22,7 @@ from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import Impairments
 from i2p_streaming.streaming import StreamOptions, StreamStats
 from tests.aio.conftest import address
-from tests.embedded import RouterTarget
+from tests.support.embedded import RouterTarget
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.embedded import embedded_router
+from tests.support.embedded import embedded_router
 
 ZERO_HOP = {
     "inbound.length": "0",

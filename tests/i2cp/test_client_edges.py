@@ -30,8 +30,8 @@ from i2p_streaming.i2cp.payload import wrap
 from i2p_streaming.i2cp.pending import Pending
 from i2p_streaming.i2cp.session import I2CPSession
 from i2p_streaming.router import Impairments
-from tests.embedded import embedded_router
-from tests.i2cp.fakerouter import ROUTER_TIME_MS, Conn, FakeRouter
+from tests.support.embedded import embedded_router
+from tests.support.fakerouter import ROUTER_TIME_MS, Conn, FakeRouter
 
 LOGGER = "i2p_streaming.i2cp"
 
@@ -489,7 +489,7 @@ def test_lookup_messages_carry_the_returned_request_ids() -> None:
 async def test_send_many_nowait_delivers_a_batch_in_order() -> None:
     """A batch goes to the router in one write and arrives complete and in order."""
     from i2p_streaming.i2cp import PROTO_RAW
-    from tests.embedded import embedded_router
+    from tests.support.embedded import embedded_router
 
     async with embedded_router(seed=1) as target:
         host, port = target.i2cp_address

@@ -306,8 +306,10 @@ def test_lookups_by_hash_and_name() -> None:
     got = d.events()
     assert got[0] == ev.LookupResult(r1, PEER.b32.upper(), PEER)
     assert got[1] == ev.LookupResult(r2, "example.i2p", None, "not found")
-    assert got[2].destination is None
-    assert "different hash" in got[2].reason
+    third = got[2]
+    assert isinstance(third, ev.LookupResult)
+    assert third.destination is None
+    assert "different hash" in third.reason
     assert got[3] == ev.LookupResult(r4, "other.i2p", None, "lookup type unsupported")
     assert isinstance(got[4], ev.ProtocolViolation)
     with pytest.raises(ValueError, match="1-255"):
