@@ -179,7 +179,8 @@ RAW_COUNT = 50_000
 async def raw_i2cp(router: str, seconds: float = 10.0) -> dict[str, Any]:
     """Blast 1,800-byte payloads from one session to another; bytes received per second,
     from the first send until RAW_COUNT payloads have arrived (or ``seconds`` passed)."""
-    from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
+    from i2p_streaming.aio import I2CPClient
+    from i2p_streaming.i2cp import PROTO_RAW
 
     host, port = router.rsplit(":", 1)
     got = [0, 0]

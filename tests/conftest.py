@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.i2pd import I2pdInstance, I2pdManager
-from tests.sam import SAMSession
+from tests.support.i2pd import I2pdInstance, I2pdManager
+from tests.support.sam import SAMSession
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import i2pd as i2pd_module
-from tests.i2pd import I2pdBinary, I2pdInstance, I2pdManager, require_i2pd
-from tests.sam import (
+from tests.support import i2pd as i2pd_module
+from tests.support.i2pd import I2pdBinary, I2pdInstance, I2pdManager, require_i2pd
+from tests.support.sam import (
     SAMError,
     SAMSession,
     dest_generate,

@@ -5,15 +5,61 @@ The asyncio API is the primary one::
     async with await i2p_streaming.create_session("127.0.0.1:7654") as session:
         reader, writer = await session.open_connection("example.b32.i2p", 80)
 
-``i2p_streaming.sync`` offers the same as blocking, socket-like calls.
+``i2p_streaming.sync`` offers the same as blocking, socket-like calls. Every error a user can
+meet is exported here. The asyncio names (and ``sync``) load on first use, so importing a
+sans-I/O part (``i2p_streaming.data``, ``.i2cp``, ``.streaming``) loads no asyncio shell.
 """
 
-from i2p_streaming import sync
-from i2p_streaming.aio import ZERO_HOP, Session, StreamServer, StreamTransport, create_session
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from i2p_streaming.data import Destination, EncType, PrivateKeys, SigType
-from i2p_streaming.errors import DataFormatError, DestinationLookupError, I2CPError
+from i2p_streaming.errors import (
+    DataFormatError,
+    DestinationLookupError,
+    I2CPConnectionError,
+    I2CPError,
+    I2CPProtocolError,
+    InvalidStateError,
+    SessionRefusedError,
+)
+from i2p_streaming.streaming import StreamOptions
+
+if TYPE_CHECKING:
+    from i2p_streaming import sync
+    from i2p_streaming.aio import (
+        ZERO_HOP,
+        I2CPClient,
+        Session,
+        StreamServer,
+        StreamTransport,
+        create_session,
+    )
 
 __version__ = "0.1.0"
+
+#: Names loaded on first access (PEP 562): attribute -> module.
+_LAZY = {
+    "ZERO_HOP": "i2p_streaming.aio",
+    "I2CPClient": "i2p_streaming.aio",
+    "Session": "i2p_streaming.aio",
+    "StreamServer": "i2p_streaming.aio",
+    "StreamTransport": "i2p_streaming.aio",
+    "create_session": "i2p_streaming.aio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "sync":
+        return importlib.import_module("i2p_streaming.sync")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ZERO_HOP",
@@ -21,10 +67,16 @@ __all__ = [
     "Destination",
     "DestinationLookupError",
     "EncType",
+    "I2CPClient",
+    "I2CPConnectionError",
     "I2CPError",
+    "I2CPProtocolError",
+    "InvalidStateError",
     "PrivateKeys",
     "Session",
+    "SessionRefusedError",
     "SigType",
+    "StreamOptions",
     "StreamServer",
     "StreamTransport",
     "__version__",

@@ -1,7 +1,8 @@
 """Exceptions shared by every layer.
 
 Peer input that is malformed raises :class:`DataFormatError` from parsers (and is turned into
-events by the sans-I/O cores); router trouble raises :class:`I2CPError` subclasses; streams use
+events by the sans-I/O cores); local misuse of a core (a call its state does not allow)
+raises :class:`InvalidStateError`; router trouble raises :class:`I2CPError` subclasses; streams use
 the built-in ``ConnectionRefusedError``, ``ConnectionResetError``, ``TimeoutError`` and
 ``BrokenPipeError`` so that asyncio and socket users see what they expect.
 """
@@ -14,6 +15,10 @@ class DataFormatError(ValueError):
 
     The message says what was wrong and where (structure name and byte offset).
     """
+
+
+class InvalidStateError(RuntimeError):
+    """an operation was called on a core object in a state that does not allow it (local misuse)"""
 
 
 class I2CPError(Exception):
@@ -52,5 +57,6 @@ __all__ = [
     "I2CPConnectionError",
     "I2CPError",
     "I2CPProtocolError",
+    "InvalidStateError",
     "SessionRefusedError",
 ]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from i2p_streaming.aio import Session, create_session
-from tests.embedded import RouterTarget, embedded_router
+from tests.support.embedded import RouterTarget, embedded_router
 
 
 @pytest.fixture

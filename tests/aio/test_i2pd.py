@@ -8,7 +8,7 @@ import os
 import pytest
 
 from i2p_streaming.aio import ZERO_HOP, create_session
-from tests.i2pd import I2pdInstance
+from tests.support.i2pd import I2pdInstance
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(110)]
 

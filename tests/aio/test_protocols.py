@@ -8,7 +8,7 @@ import pytest
 
 from i2p_streaming.aio import Session, StreamTransport, create_session
 from tests.aio.conftest import address
-from tests.embedded import RouterTarget
+from tests.support.embedded import RouterTarget
 
 pytestmark = pytest.mark.timeout(30)
 

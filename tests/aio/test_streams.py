@@ -14,7 +14,7 @@ from i2p_streaming.errors import DestinationLookupError
 from i2p_streaming.router import Impairments
 from i2p_streaming.streaming import StreamStats
 from tests.aio.conftest import address
-from tests.embedded import RouterTarget
+from tests.support.embedded import RouterTarget
 
 pytestmark = pytest.mark.timeout(30)
 

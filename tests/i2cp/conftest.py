@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.embedded import embedded_router
+from tests.support.embedded import embedded_router
+from tests.support.gated import GatedRouter
 
 ZERO_HOP = {
     "inbound.length": "0",
@@ -29,3 +30,12 @@ async def i2cp_router(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str
         return
     async with embedded_router(seed=1) as target:
         yield target.i2cp_address
+
+
+@pytest.fixture
+async def gated() -> AsyncIterator[GatedRouter]:
+    """A started :class:`~tests.support.gated.GatedRouter`, stopped after the test."""
+    router = GatedRouter()
+    await router.start()
+    yield router
+    await router.stop()

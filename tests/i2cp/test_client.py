@@ -26,7 +26,7 @@ from i2p_streaming.i2cp import (
 )
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.events import PayloadReceived
-from tests.i2cp.fakerouter import ROUTER_TIME_MS, FakeRouter
+from tests.support.fakerouter import ROUTER_TIME_MS, FakeRouter
 
 Addr = tuple[str, int]
 
@@ -260,7 +260,7 @@ async def _close_mid_frame_after_ready(
     await _until_session(reader, writer)
     writer.write(_frame(m.SessionStatus(7, 1)))
     writer.write(_frame(m.RequestVariableLeaseSet(7, ())))
-    from tests.i2cp.fakerouter import lease
+    from tests.support.fakerouter import lease
 
     writer.write(_frame(m.RequestVariableLeaseSet(7, (lease(),))))
     await reader.read(5000)
@@ -311,7 +311,7 @@ async def test_offline_keys_open_a_session_on_the_embedded_router() -> None:
     import time
 
     from i2p_streaming.data import PrivateKeys, SigType
-    from tests.embedded import embedded_router
+    from tests.support.embedded import embedded_router
 
     keys = PrivateKeys.generate().with_offline_signature(
         SigType.EdDSA_SHA512_Ed25519, int(time.time()) + 3600

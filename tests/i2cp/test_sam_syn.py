@@ -18,8 +18,8 @@ from i2p_streaming.data import Destination
 from i2p_streaming.i2cp import PROTO_STREAMING, I2CPClient
 from i2p_streaming.streaming.packet import Flags, Packet
 from tests.i2cp.conftest import ZERO_HOP
-from tests.i2pd import I2pdInstance
-from tests.sam import SAMSession
+from tests.support.i2pd import I2pdInstance
+from tests.support.sam import SAMSession
 
 pytestmark = pytest.mark.i2pd
 

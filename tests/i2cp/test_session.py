@@ -12,6 +12,7 @@ from i2p_streaming.data import (
     PrivateKeys,
     x25519_public_from_private,
 )
+from i2p_streaming.errors import InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import Frame, FrameReader
@@ -239,16 +240,16 @@ def test_send_status_timeout_and_expires_variant() -> None:
 
 def test_send_errors() -> None:
     d = Driver(max_pending=1)
-    with pytest.raises(RuntimeError, match="idle"):
+    with pytest.raises(InvalidStateError, match="idle"):
         d.s.send_message(PEER, b"", protocol=6)
     d.establish()
     with pytest.raises(ValueError, match="too large"):
         d.s.send_message(PEER, bytes(65200), protocol=6, want_status=True, now=NOW)
     assert d.s.get_timer() is None
     d.s.send_message(PEER, b"", protocol=6, want_status=True, now=NOW)
-    with pytest.raises(RuntimeError, match="awaiting status"):
+    with pytest.raises(InvalidStateError, match="awaiting status"):
         d.s.send_message(PEER, b"", protocol=6, want_status=True, now=NOW)
-    with pytest.raises(RuntimeError, match="already started"):
+    with pytest.raises(InvalidStateError, match="already started"):
         d.s.start()
 
 
@@ -305,8 +306,10 @@ def test_lookups_by_hash_and_name() -> None:
     got = d.events()
     assert got[0] == ev.LookupResult(r1, PEER.b32.upper(), PEER)
     assert got[1] == ev.LookupResult(r2, "example.i2p", None, "not found")
-    assert got[2].destination is None
-    assert "different hash" in got[2].reason
+    third = got[2]
+    assert isinstance(third, ev.LookupResult)
+    assert third.destination is None
+    assert "different hash" in third.reason
     assert got[3] == ev.LookupResult(r4, "other.i2p", None, "lookup type unsupported")
     assert isinstance(got[4], ev.ProtocolViolation)
     with pytest.raises(ValueError, match="1-255"):
@@ -317,7 +320,7 @@ def test_lookup_timeout() -> None:
     d = Driver(max_pending=1)
     d.establish()
     rid = d.s.lookup("slow.i2p", now=NOW, timeout=3)
-    with pytest.raises(RuntimeError, match="too many lookups"):
+    with pytest.raises(InvalidStateError, match="too many lookups"):
         d.s.lookup("x.i2p", now=NOW)
     assert d.s.get_timer() == NOW + 3
     d.s.handle_timer(NOW + 3)
@@ -356,7 +359,7 @@ def test_reconfigure_updated_and_invalid() -> None:
     d = Driver()
     d.establish()
     d.s.reconfigure({"inbound.quantity": "2"}, now=NOW)
-    with pytest.raises(RuntimeError, match="already pending"):
+    with pytest.raises(InvalidStateError, match="already pending"):
         d.s.reconfigure({}, now=NOW)
     [msg] = d.out()
     assert isinstance(msg, m.ReconfigureSession)
@@ -481,3 +484,31 @@ def test_destroy_paths() -> None:
     d3.s.receive_data(m.encode_message(m.SetDate(RT)), NOW)
     assert d3.events() == []
     assert d3.s.data_to_send() == b""
+
+
+def test_the_core_frames_send_message_like_the_message_class() -> None:
+    """One encoder: the bytes the core queues decode to, and re-encode as, the message class."""
+    d = Driver()
+    d.establish()
+    for flags, expiration_ms in ((0, 0), (0x0100, 123_456)):
+        d.s.send_message(
+            PEER,
+            b"payload",
+            protocol=6,
+            src_port=1,
+            dst_port=2,
+            flags=flags,
+            expiration_ms=expiration_ms,
+        )
+        reader = FrameReader()
+        reader.feed(d.s.data_to_send())
+        frame = reader.next_frame()
+        assert isinstance(frame, Frame)
+        assert reader.next_frame() is None
+        msg = m.decode_message(frame.msg_type, frame.body)
+        assert isinstance(msg, m.SendMessage | m.SendMessageExpires)
+        assert m.encode_message(msg)[5:] == frame.body
+        assert unwrap(msg.payload).data == b"payload"
+        if flags:
+            assert isinstance(msg, m.SendMessageExpires)
+            assert (msg.flags, msg.expiration_ms) == (0x0100, 123_456)

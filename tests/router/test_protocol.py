@@ -21,8 +21,8 @@ from i2p_streaming.data import (
 from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.payload import wrap
-from tests.embedded import RouterTarget, embedded_router
-from tests.router.raw import RawClient
+from tests.support.embedded import RouterTarget, embedded_router
+from tests.support.raw import RawClient
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.payload import unwrap, wrap
 from i2p_streaming.router import EmbeddedRouter, Impairments
-from tests.embedded import RouterTarget, embedded_router
-from tests.router.raw import RawClient
-from tests.router.tls import make_tls_contexts
+from tests.support.embedded import RouterTarget, embedded_router
+from tests.support.raw import RawClient
+from tests.support.tls import make_tls_contexts
 
 
 @pytest.fixture

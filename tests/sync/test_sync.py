@@ -38,9 +38,12 @@ def test_echo_sendall_recv_and_names(sessions: tuple[SyncSession, SyncSession]) 
             assert sock.gettimeout() == 10
             assert sock.fileno() == -1
             assert sock.get_extra_info("peer_destination") == b.destination
-            sender = threading.Thread(
-                target=lambda: (sock.sendall(data), sock.shutdown(socket.SHUT_WR))
-            )
+
+            def send_all_then_half_close() -> None:
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+
+            sender = threading.Thread(target=send_all_then_half_close)
             sender.start()
             got = bytearray()
             buf = bytearray(10000)

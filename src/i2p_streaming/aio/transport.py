@@ -1,9 +1,16 @@
 """One asyncio transport per I2P stream, driven by the session's sans-I/O StreamManager.
 
 A :class:`StreamTransport` never touches a socket: ``write`` hands bytes to the manager's send
-buffer (keeping what does not fit in a local overflow buffer), and the owning
-:class:`~i2p_streaming.aio.session.Session` feeds it the manager's events
-(data, half-close, close, reset) and asks it to flush after every input.
+buffer (keeping what does not fit in a local overflow buffer, refilled on the core's
+:class:`~i2p_streaming.streaming.SendBufferAvailable`).
+
+The contract with the owning session is small and public, in both directions:
+
+- the transport sees its session only as a :class:`StreamHost` (loop, manager, destination,
+  ``schedule_flush``, ``forget``, ``want_progress``);
+- the session drives the transport with :meth:`StreamTransport.start`, ``feed_data``,
+  ``feed_eof``, ``send_buffer_available``, ``finish``, ``abandon`` and ``on_progress``, and
+  waits for its end with ``when_lost``.
 """
 
 from __future__ import annotations
@@ -13,20 +20,48 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming import StreamStats
+from i2p_streaming.streaming import StreamManager, StreamStats
 
-if TYPE_CHECKING:
-    from i2p_streaming.aio.session import Session
-
-__all__ = ["StreamTransport"]
+__all__ = ["StreamHost", "StreamTransport"]
 
 log = logging.getLogger("i2p_streaming.aio")
 
 #: Bytes buffered for a protocol that paused reading before we stop counting (see docs).
 DEFAULT_HIGH_WATER = 128 * 1024
+
+
+class StreamHost(Protocol):
+    """What a :class:`StreamTransport` needs from the session that owns it."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The session's event loop."""
+        ...
+
+    @property
+    def manager(self) -> StreamManager:
+        """The sans-I/O streaming core the transport writes into."""
+        ...
+
+    @property
+    def destination(self) -> Destination:
+        """Our Destination."""
+        ...
+
+    def schedule_flush(self) -> None:
+        """Flush the core at the end of this loop iteration (a call queued output)."""
+        ...
+
+    def forget(self, transport: StreamTransport) -> None:
+        """The transport has ended: route no more events to it."""
+        ...
+
+    def want_progress(self, transport: StreamTransport) -> None:
+        """Call ``transport.on_progress()`` after each flush until it returns False."""
+        ...
 
 
 class StreamTransport(asyncio.Transport):
@@ -46,7 +81,7 @@ class StreamTransport(asyncio.Transport):
 
     def __init__(
         self,
-        session: Session,
+        session: StreamHost,
         stream_id: int,
         protocol: asyncio.BaseProtocol,
         peer: Destination,
@@ -76,6 +111,7 @@ class StreamTransport(asyncio.Transport):
         self._high = DEFAULT_HIGH_WATER
         self._low = DEFAULT_HIGH_WATER // 4
         self._last_stats: StreamStats | None = None
+        self._lost_waiters: list[asyncio.Future[None]] = []
 
     # ------------------------------------------------------------------ asyncio.Transport API
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -192,9 +228,8 @@ class StreamTransport(asyncio.Transport):
             self._overflow += data
         else:
             n = self._manager.send(self.stream_id, data, self._session.loop.time())
-            if n < len(data):
+            if n < len(data):  # the core refused bytes: SendBufferAvailable will follow
                 self._overflow += memoryview(data)[n:]
-                self._session.watched.add(self)
             self._session.schedule_flush()
         self._check_pause()
 
@@ -222,7 +257,7 @@ class StreamTransport(asyncio.Transport):
         self._credit(sum(map(len, self._read_backlog)) + self._held_credit)  # discarded
         self._held_credit = 0
         self._read_backlog.clear()
-        self._session.watched.add(self)
+        self._session.want_progress(self)  # to end once our CLOSE is acknowledged
         self.write_eof()
         self._session.schedule_flush()
 
@@ -237,7 +272,89 @@ class StreamTransport(asyncio.Transport):
         self._session.schedule_flush()
         self._lose(None)
 
+    @property
+    def is_lost(self) -> bool:
+        """True once the stream ended for this transport (``connection_lost`` is due)."""
+        return self._lost
+
+    def when_lost(self) -> asyncio.Future[None]:
+        """A future resolved once the stream has ended for this transport."""
+        fut: asyncio.Future[None] = self._session.loop.create_future()
+        if self._lost:
+            fut.set_result(None)
+        else:
+            self._lost_waiters.append(fut)
+        return fut
+
     # ------------------------------------------------------------------ driven by the session
+    def start(self) -> None:
+        """The stream is open: deliver ``connection_made``."""
+        self._started = True
+        try:
+            self._protocol.connection_made(self)
+        except Exception:
+            log.exception("stream %d: connection_made failed", self.stream_id)
+            self.abort()
+
+    def feed_data(self, data: bytes) -> None:
+        """In-order bytes from the peer (kept while the protocol paused reading)."""
+        if self._closing or self._lost:
+            self._credit(len(data))  # nobody reads any more: discard, do not choke the peer
+            return
+        if self._reading_paused or self._read_backlog:
+            self._read_backlog.append(data)
+        else:
+            self._deliver(data)
+
+    def feed_eof(self) -> None:
+        """The peer half-closed: deliver ``eof_received`` (after kept bytes)."""
+        if self._closing or self._lost:
+            return
+        if self._reading_paused or self._read_backlog:
+            self._peer_eof = True
+        else:
+            self._deliver_eof()
+
+    def send_buffer_available(self) -> None:
+        """The core's send buffer drained (:class:`SendBufferAvailable`): move overflow bytes
+        into it, send a pending CLOSE, resume writing."""
+        self._push_overflow()
+        if self._writing_paused:
+            self._check_pause()
+
+    def on_progress(self) -> bool:
+        """After a flush (only while :meth:`StreamHost.want_progress` asked for it): resume
+        writing below the low-water mark, and end ``close`` once our CLOSE is acknowledged.
+        Returns whether to be called again."""
+        if self._lost:
+            return False
+        if self._writing_paused:
+            self._check_pause()
+        if self._closing and self._eof_sent:
+            st = self.stats()
+            if st is not None and st.unacked == 0 and st.send_buffered == 0:
+                self._lose(None)
+                return False
+        return self._closing or (self._writing_paused and not self._overflow)
+
+    def abandon(self) -> None:
+        """The session gave up on the stream before it opened: no callbacks will follow."""
+        self._lost = True
+        self._resolve_lost_waiters()
+
+    def finish(self, exc: Exception | None) -> None:
+        """The stream is over (closed cleanly, reset, or the session is gone).
+
+        After a clean end, bytes kept for a protocol that paused reading are still delivered
+        on ``resume_reading`` before ``connection_lost``."""
+        self.stats()
+        self._overflow.clear()
+        if exc is None and (self._read_backlog or self._peer_eof) and not self._closing:
+            self._end_pending = True
+            self._session.forget(self)
+            return
+        self._lose(exc)
+
     def _push_overflow(self) -> None:
         """Move overflow bytes into the stream send buffer; send a pending CLOSE once empty."""
         if self._lost:
@@ -266,43 +383,13 @@ class StreamTransport(asyncio.Transport):
         size = self.get_write_buffer_size()
         if not self._writing_paused and size > self._high:
             self._writing_paused = True
-            self._session.watched.add(self)
             self._call("pause_writing")
         elif self._writing_paused and size <= self._low:
             self._writing_paused = False
             self._call("resume_writing")
-
-    def _after_flush(self) -> None:
-        """Called by the session after packets went out: refill the send buffer, resume
-        writing, and finish ``close`` once our CLOSE has been acknowledged."""
-        if self._overflow or self._eof_pending:
-            self._push_overflow()
-        if self._writing_paused:
-            self._check_pause()
-        if self._closing and self._eof_sent and not self._lost:
-            st = self.stats()
-            if st is not None and st.unacked == 0 and st.send_buffered == 0:
-                self._lose(None)
-                return
-        if not (self._overflow or self._eof_pending or self._writing_paused or self._closing):
-            self._session.watched.discard(self)
-
-    def _connection_made(self) -> None:
-        self._started = True
-        try:
-            self._protocol.connection_made(self)
-        except Exception:
-            log.exception("stream %d: connection_made failed", self.stream_id)
-            self.abort()
-
-    def _data(self, data: bytes) -> None:
-        if self._closing or self._lost:
-            self._credit(len(data))  # nobody reads any more: discard, do not choke the peer
-            return
-        if self._reading_paused or self._read_backlog:
-            self._read_backlog.append(data)
-        else:
-            self._deliver(data)
+        if self._writing_paused and not self._overflow:
+            # no SendBufferAvailable is due (the core took every byte): look after each flush
+            self._session.want_progress(self)
 
     def _deliver(self, data: bytes) -> None:
         try:
@@ -316,14 +403,6 @@ class StreamTransport(asyncio.Transport):
         else:
             self._credit(len(data))
 
-    def _peer_closed(self) -> None:
-        if self._closing or self._lost:
-            return
-        if self._reading_paused or self._read_backlog:
-            self._peer_eof = True
-        else:
-            self._deliver_eof()
-
     def _deliver_eof(self) -> None:
         try:
             keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
@@ -334,26 +413,20 @@ class StreamTransport(asyncio.Transport):
         if not keep_open:
             self.close()
 
-    def _ended(self, exc: Exception | None) -> None:
-        """The stream is over (closed cleanly, reset, or the session is gone).
-
-        After a clean end, bytes kept for a protocol that paused reading are still delivered
-        on ``resume_reading`` before ``connection_lost``."""
-        self.stats()
-        self._overflow.clear()
-        if exc is None and (self._read_backlog or self._peer_eof) and not self._closing:
-            self._end_pending = True
-            self._session.forget(self)
-            return
-        self._lose(exc)
-
     def _lose(self, exc: Exception | None) -> None:
         if self._lost:
             return
         self._lost = True
         self._session.forget(self)
+        self._resolve_lost_waiters()
         if self._started:
             self._session.loop.call_soon(self._call_connection_lost, exc)
+
+    def _resolve_lost_waiters(self) -> None:
+        waiters, self._lost_waiters = self._lost_waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     def _call_connection_lost(self, exc: Exception | None) -> None:
         try:

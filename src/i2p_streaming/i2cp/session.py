@@ -9,9 +9,6 @@ any monotonic clock; router time is derived from SetDate as ``now * 1000 + offse
 
 from __future__ import annotations
 
-import enum
-import heapq
-import itertools
 import struct
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -28,54 +25,25 @@ from i2p_streaming.data import (
     generate_x25519,
     is_b32_address,
 )
-from i2p_streaming.errors import DataFormatError
+from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
 from i2p_streaming.i2cp.options import router_options
 from i2p_streaming.i2cp.payload import DEFAULT_MAX_SIZE, unwrap, wrap
+from i2p_streaming.i2cp.pending import Pending
+from i2p_streaming.i2cp.state import (
+    API_VERSION,
+    HOST_LOOKUP_VERSION,
+    HOST_REPLY_TEXT,
+    PROTOCOL_BYTE,
+    SessionState,
+    version_tuple,
+)
 
 __all__ = ["API_VERSION", "PROTOCOL_BYTE", "I2CPSession", "SessionState"]
 
-PROTOCOL_BYTE = b"\x2a"
-API_VERSION = "0.9.66"
-#: Routers older than this have no HostLookup; DestLookup is used for b32 names instead.
-HOST_LOOKUP_VERSION = (0, 9, 11)
-
-HOST_REPLY_TEXT = {
-    1: "not found",
-    2: "password required",
-    3: "private key required",
-    4: "password and private key required",
-    5: "lease set decryption failed",
-    6: "lease set lookup failed",
-    7: "lookup type unsupported",
-}
-
-_FRAME_HDR = struct.Struct(">IB")
-_SEND_HEAD = struct.Struct(">H")
-_U32 = struct.Struct(">I")
 _PAYLOAD_HEAD = struct.Struct(">HII")
-
-
-class SessionState(enum.Enum):
-    """Lifecycle of a session."""
-
-    IDLE = "idle"  # start() not called yet
-    HANDSHAKE = "handshake"  # GetDate sent, waiting for SetDate
-    CREATING = "creating"  # CreateSession sent, waiting for SessionStatus
-    CREATED = "created"  # session established
-    CLOSING = "closing"  # DestroySession sent
-    CLOSED = "closed"  # SessionEnded emitted
-
-
-def _version_tuple(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        return tuple(int(part) for part in text.split("."))
-    except ValueError:
-        return None
 
 
 class I2CPSession:
@@ -84,7 +52,7 @@ class I2CPSession:
     ``options`` are merged over the defaults of :func:`~i2p_streaming.i2cp.options.router_options`
     (``ValueError`` for unsupported values). ``username``/``password`` are sent in GetDate.
     Pending status waits and lookups are bounded by ``max_pending``; beyond it, requests raise
-    ``RuntimeError``.
+    :class:`~i2p_streaming.errors.InvalidStateError` (as do requests the state does not allow).
     """
 
     def __init__(
@@ -121,11 +89,7 @@ class I2CPSession:
         self._last_published = 0
         self._leasesets = 0
         self._unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
-        self._nonces = itertools.count(1)
-        self._request_ids = itertools.count(1)
-        self._pending_sends: dict[int, float] = {}
-        self._pending_lookups: dict[int, tuple[str, float, bytes | None]] = {}
-        self._timers: list[tuple[float, int, int]] = []  # (deadline, kind 0=send 1=lookup, id)
+        self._pending = Pending()
         self._reconfigure_pending = False
         self._pending_options: dict[str, str] | None = None
 
@@ -167,35 +131,14 @@ class I2CPSession:
 
     def get_timer(self) -> float | None:
         """The earliest deadline (status or lookup timeout), or ``None``."""
-        timers = self._timers
-        while timers:
-            deadline, kind, ident = timers[0]
-            table: Mapping[int, object] = (
-                self._pending_sends if kind == 0 else self._pending_lookups
-            )
-            if ident in table:
-                return deadline
-            heapq.heappop(timers)
-        return None
+        return self._pending.deadline()
 
     def handle_timer(self, now: float) -> None:
         """Expire status waits and lookups whose deadline is <= ``now``.
 
         Queues ``SendStatus(FAILED, status=None)`` / ``LookupResult(destination=None)`` events.
         """
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, kind, ident = heapq.heappop(timers)
-            if kind == 0:
-                if self._pending_sends.pop(ident, None) is not None:
-                    reason = "no MessageStatus from the router before the timeout"
-                    self._events.append(ev.SendStatus(ident, ev.SendOutcome.FAILED, None, reason))
-            else:
-                entry = self._pending_lookups.pop(ident, None)
-                if entry is not None:
-                    self._events.append(
-                        ev.LookupResult(ident, entry[0], None, "no reply from the router in time")
-                    )
+        self._events.extend(self._pending.expire(now))
 
     def _queue(self, msg: m.Message) -> None:
         self._queue_raw(m.encode_message(msg))
@@ -207,9 +150,12 @@ class I2CPSession:
     # -- requests --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Queue the protocol byte 0x2A and GetDate (with auth when configured)."""
+        """Queue the protocol byte 0x2A and GetDate (with auth when configured).
+
+        Raises :class:`InvalidStateError` when already started.
+        """
         if self.state is not SessionState.IDLE:
-            raise RuntimeError("I2CP session already started")
+            raise InvalidStateError("I2CP session already started")
         auth = None
         if self.username is not None or self.password is not None:
             auth = {"i2cp.username": self.username or "", "i2cp.password": self.password or ""}
@@ -219,7 +165,7 @@ class I2CPSession:
 
     def _require_created(self, what: str) -> int:
         if self.state is not SessionState.CREATED or self.session_id is None:
-            raise RuntimeError(f"cannot {what}: I2CP session is {self.state.value}")
+            raise InvalidStateError(f"cannot {what}: I2CP session is {self.state.value}")
         return self.session_id
 
     def send_message(
@@ -241,76 +187,57 @@ class I2CPSession:
 
         Returns the nonce: 0 when ``want_status`` is false (the router then sends no status),
         else a fresh non-zero nonce whose final :class:`SendStatus` event will follow (or a
-        FAILED one ``timeout`` seconds after ``now``). Raises ``RuntimeError`` when the session
-        is not established or too many statuses are pending, ``ValueError`` for bad arguments.
+        FAILED one ``timeout`` seconds after ``now``). Raises :class:`InvalidStateError` when
+        the session is not established or too many statuses are pending, ``ValueError`` for bad
+        arguments (or a payload too large for one frame).
         """
         sid = self._require_created("send")
         blob = wrap(
             data, protocol=protocol, src_port=src_port, dst_port=dst_port, compress=compress
         )
-        dest = destination.to_bytes()
-        if flags or expiration_ms:
-            tail = ((flags << 48) | expiration_ms).to_bytes(8, "big")
-            msg_type = m.SendMessageExpires.TYPE
-        else:
-            tail = b""
-            msg_type = m.SendMessage.TYPE
-        size = 2 + len(dest) + 4 + len(blob) + 4 + len(tail)
-        if size > DEFAULT_MAX_BODY:
-            raise ValueError(f"message of {len(data)} bytes is too large for one I2CP frame")
-        nonce = 0
+        expires = bool(flags or expiration_ms)
         if want_status:
-            if len(self._pending_sends) >= self.max_pending:
-                raise RuntimeError(f"too many sends awaiting status ({self.max_pending})")
-            nonce = self._new_id(self._nonces, self._pending_sends)
-            deadline = now + timeout
-            self._pending_sends[nonce] = deadline
-            heapq.heappush(self._timers, (deadline, 0, nonce))
-        self._queue_raw(
-            b"".join(
-                (
-                    _FRAME_HDR.pack(size, msg_type),
-                    _SEND_HEAD.pack(sid),
-                    dest,
-                    _U32.pack(len(blob)),
-                    blob,
-                    _U32.pack(nonce),
-                    tail,
-                )
-            )
+            if len(self._pending.sends) >= self.max_pending:
+                raise InvalidStateError(f"too many sends awaiting status ({self.max_pending})")
+            nonce = self._pending.new_nonce()
+        else:
+            nonce = 0
+        frame = m.send_message_frame(
+            sid,
+            destination.to_bytes(),
+            blob,
+            nonce,
+            expires=expires,
+            flags=flags,
+            expiration_ms=expiration_ms,
         )
+        if nonce:
+            self._pending.add_send(nonce, now + timeout)
+        self._out.append(frame)
+        self._out_size += len(frame)
         return nonce
-
-    @staticmethod
-    def _new_id(counter: itertools.count[int], used: Mapping[int, object]) -> int:
-        while True:
-            ident = next(counter) & 0xFFFFFFFF
-            if ident and ident not in used:
-                return ident
 
     def lookup(self, name: str, *, now: float, timeout: float = 30.0) -> int:
         """Queue a lookup of ``name`` (``xxx.b32.i2p`` by hash, else by host name).
 
         Returns the request id; a :class:`LookupResult` with the same id follows (a failure
         one after ``timeout``). Uses DestLookup for b32 names on routers older than 0.9.11.
-        Raises ``RuntimeError`` (no session / too many lookups) or ``ValueError`` (bad name).
+        Raises :class:`InvalidStateError` (no session / too many lookups) or ``ValueError``
+        (bad name).
         """
         sid = self._require_created("look up a destination")
-        if len(self._pending_lookups) >= self.max_pending:
-            raise RuntimeError(f"too many lookups pending ({self.max_pending})")
+        if len(self._pending.lookups) >= self.max_pending:
+            raise InvalidStateError(f"too many lookups pending ({self.max_pending})")
         key: bytes | None = None
         if is_b32_address(name):
             key = b32_address_to_hash(name)
         elif not name or len(name.encode()) > 255:
             raise ValueError(f"host name {name!r} must be 1-255 bytes")
-        rid = self._new_id(self._request_ids, self._pending_lookups)
-        deadline = now + timeout
-        self._pending_lookups[rid] = (name, deadline, key)
-        heapq.heappush(self._timers, (deadline, 1, rid))
-        version = _version_tuple(self.router_version)
+        rid = self._pending.add_lookup(name, key, now + timeout)
+        version = version_tuple(self.router_version)
         if version is not None and version < HOST_LOOKUP_VERSION:
             if key is None:
-                self._pending_lookups.pop(rid)
+                self._pending.lookups.pop(rid)
                 self._events.append(
                     ev.LookupResult(rid, name, None, "router too old for host name lookups")
                 )
@@ -327,12 +254,12 @@ class I2CPSession:
     def reconfigure(self, options: Mapping[str, str], *, now: float) -> None:
         """Queue a ReconfigureSession with our options updated by ``options``.
 
-        A :class:`Reconfigured` event follows. Raises ``RuntimeError`` when another
+        A :class:`Reconfigured` event follows. Raises :class:`InvalidStateError` when another
         reconfiguration is pending or there is no session, ``ValueError`` for bad options.
         """
         sid = self._require_created("reconfigure")
         if self._reconfigure_pending:
-            raise RuntimeError("a reconfiguration is already pending")
+            raise InvalidStateError("a reconfiguration is already pending")
         merged = router_options({**self.options, **options})
         try:
             config = m.SessionConfig.create(self.keys, merged, self.router_time_ms(now))
@@ -416,9 +343,7 @@ class I2CPSession:
     def _end(self, reason: ev.EndReason, message: str) -> None:
         self.state = SessionState.CLOSED
         self.end = ev.SessionEnded(reason, message)
-        self._pending_sends.clear()
-        self._pending_lookups.clear()
-        self._timers.clear()
+        self._pending.clear()
         self._events.append(self.end)
 
     def _on_set_date(self, msg: m.SetDate, now: float) -> None:
@@ -522,17 +447,17 @@ class I2CPSession:
 
     def _on_message_status(self, msg: m.MessageStatus, now: float) -> None:
         nonce = msg.nonce
-        if nonce == 0 or nonce not in self._pending_sends:
+        if nonce == 0 or nonce not in self._pending.sends:
             self.unmatched_statuses += 1
             return
         outcome = ev.classify_status(msg.status)
         if outcome is not ev.SendOutcome.ACCEPTED:
-            del self._pending_sends[nonce]
+            del self._pending.sends[nonce]
         text = ev.STATUS_TEXT.get(msg.status, f"unknown status {msg.status}")
         self._events.append(ev.SendStatus(nonce, outcome, msg.status, text, msg.message_id))
 
     def _on_host_reply(self, msg: m.HostReply, now: float) -> None:
-        entry = self._pending_lookups.pop(msg.request_id, None)
+        entry = self._pending.lookups.pop(msg.request_id, None)
         if entry is None:
             self._violation(f"HostReply for unknown request {msg.request_id}")
             return
@@ -549,12 +474,12 @@ class I2CPSession:
 
     def _on_dest_reply(self, msg: m.DestReply, now: float) -> None:
         key = msg.destination.hash if msg.destination is not None else msg.hash
-        matched = [rid for rid, (_, _, k) in self._pending_lookups.items() if k == key]
+        matched = self._pending.lookups_for(key)
         if not matched:
             self._violation("DestReply for a hash we did not ask about")
             return
         for rid in matched:
-            name = self._pending_lookups.pop(rid)[0]
+            name = self._pending.lookups.pop(rid)[0]
             reason = "" if msg.destination is not None else "not found"
             self._events.append(ev.LookupResult(rid, name, msg.destination, reason))
 

@@ -14,7 +14,7 @@ from i2p_streaming.router.impairment import (
     Impairments,
     corrupt_payload,
 )
-from i2p_streaming.router.server import EmbeddedRouter, RouterStats
+from i2p_streaming.router.server import EmbeddedRouter, RouterSession, RouterStats
 from i2p_streaming.router.units import parse_duration, parse_probability, parse_rate, parse_size
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "EmbeddedRouter",
     "ImpairmentEngine",
     "Impairments",
+    "RouterSession",
     "RouterStats",
     "corrupt_payload",
     "parse_duration",

@@ -22,7 +22,7 @@ from i2p_streaming.i2cp.frames import Frame, FrameReader
 from i2p_streaming.router.checks import check_lease_set, check_session_config
 
 if TYPE_CHECKING:
-    from i2p_streaming.router.server import EmbeddedRouter, Session
+    from i2p_streaming.router.server import EmbeddedRouter, RouterSession
 
 __all__ = ["PROTOCOL_BYTE", "ROUTER_API_VERSION", "ClientConnection"]
 
@@ -60,7 +60,7 @@ class ClientConnection(asyncio.Protocol):
 
     def __init__(self, router: EmbeddedRouter) -> None:
         self.router = router
-        self.session: Session | None = None
+        self.session: RouterSession | None = None
         self.transport: asyncio.Transport | None = None
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reader = FrameReader()
@@ -211,7 +211,7 @@ class ClientConnection(asyncio.Protocol):
         else:
             self.disconnect(f"{type(msg).__name__} is not supported; use CreateLeaseSet2")
 
-    def _session_for(self, session_id: int) -> Session | None:
+    def _session_for(self, session_id: int) -> RouterSession | None:
         session = self.session
         return session if session is not None and session.session_id == session_id else None
 

@@ -42,7 +42,7 @@ log = logging.getLogger("i2p_streaming.router")
 
 
 @dataclass(eq=False)
-class Session:
+class RouterSession:
     """A client session on the router (one per connection)."""
 
     session_id: int
@@ -141,8 +141,8 @@ class EmbeddedRouter:
         self._server: asyncio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connections: set[ClientConnection] = set()
-        self._by_id: dict[int, Session] = {}
-        self._by_hash: dict[bytes, Session] = {}
+        self._by_id: dict[int, RouterSession] = {}
+        self._by_hash: dict[bytes, RouterSession] = {}
         self._names: dict[str, Destination] = {}
         self._heap: list[tuple[float, int, _Scheduled]] = []
         self._seq = itertools.count()
@@ -297,19 +297,19 @@ class EmbeddedRouter:
 
     def add_session(
         self, conn: ClientConnection, destination: Destination, options: Mapping[str, str]
-    ) -> Session:
+    ) -> RouterSession:
         """Register a session under a fresh random id (never 0xFFFF)."""
         while True:
             sid = self._rng.randrange(0, m.NO_SESSION)
             if sid not in self._by_id:
                 break
-        session = Session(sid, destination, dict(options), conn)
+        session = RouterSession(sid, destination, dict(options), conn)
         self._by_id[sid] = session
         self._by_hash[destination.hash] = session
         log.debug("session %d created for %s", sid, destination.b32)
         return session
 
-    def remove_session(self, session: Session) -> None:
+    def remove_session(self, session: RouterSession) -> None:
         if session.refresh is not None:
             session.refresh.cancel()
             session.refresh = None
@@ -318,7 +318,7 @@ class EmbeddedRouter:
         if self._by_hash.get(session.hash) is session:
             del self._by_hash[session.hash]
 
-    def request_lease_set(self, session: Session) -> None:
+    def request_lease_set(self, session: RouterSession) -> None:
         """Send RequestVariableLeaseSet with fresh fake leases; schedule the next one."""
         count = self.leases_per_set or self._rng.randint(1, 2)
         end_ms = self.wall_ms() + int(self.lease_lifetime * 1000)
@@ -331,7 +331,7 @@ class EmbeddedRouter:
         delay = max(self.lease_lifetime - 60.0, self.lease_lifetime / 2)
         session.refresh = self._loop.call_later(delay, self._refresh, session)
 
-    def _refresh(self, session: Session) -> None:
+    def _refresh(self, session: RouterSession) -> None:
         session.refresh = None
         if self._by_id.get(session.session_id) is session:
             self.request_lease_set(session)
@@ -343,7 +343,7 @@ class EmbeddedRouter:
             return None
         return session.destination
 
-    def find_session(self, key: bytes) -> Session | None:
+    def find_session(self, key: bytes) -> RouterSession | None:
         """The reachable session with Destination hash ``key``."""
         session = self._by_hash.get(key)
         return session if session is not None and session.lease_set is not None else None
@@ -362,7 +362,7 @@ class EmbeddedRouter:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def route(self, sender: Session, target: Destination, blob: bytes) -> int:
+    def route(self, sender: RouterSession, target: Destination, blob: bytes) -> int:
         """Accept ``blob`` from ``sender`` for ``target``; return the final MessageStatus code.
 
         On success the impairment engine decides the copies and they are scheduled.

@@ -15,12 +15,12 @@ from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from i2p_streaming.aio.opener import create_session as aio_create_session
 from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.session import Session
-from i2p_streaming.aio.session import create_session as aio_create_session
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming import StreamOptions
-from i2p_streaming.sync.socket import StreamSocket, _SyncProtocol
+from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
 
 __all__ = ["Listener", "SyncSession", "create_session"]
 
@@ -100,11 +100,11 @@ class SyncSession:
         ``ConnectionRefusedError``, ``TimeoutError``, :class:`DestinationLookupError`."""
         session = self.aio
 
-        async def connect() -> _SyncProtocol:
+        async def connect() -> SyncProtocol:
             _, protocol = await session.create_connection(
-                _SyncProtocol, dest, port, local_port=local_port, options=options, timeout=timeout
+                SyncProtocol, dest, port, local_port=local_port, options=options, timeout=timeout
             )
-            assert isinstance(protocol, _SyncProtocol)
+            assert isinstance(protocol, SyncProtocol)
             return protocol
 
         protocol = self._runner.run(connect())
@@ -164,10 +164,10 @@ class Listener:
         self._closed = False
         self._lock = threading.Lock()  # orders _on_made (loop thread) against close()
 
-    def _factory(self) -> _SyncProtocol:
-        return _SyncProtocol(on_made=self._on_made)
+    def _factory(self) -> SyncProtocol:
+        return SyncProtocol(on_made=self._on_made)
 
-    def _on_made(self, proto: _SyncProtocol) -> None:
+    def _on_made(self, proto: SyncProtocol) -> None:
         """A stream arrived (loop thread): queue it, or reset it if we are closed."""
         with self._lock:
             if not self._closed:
@@ -222,7 +222,7 @@ class Listener:
             except queue.Empty:
                 break
             if (
-                isinstance(item, _SyncProtocol)
+                isinstance(item, SyncProtocol)
                 and item.transport is not None
                 and not loop.is_closed()
             ):

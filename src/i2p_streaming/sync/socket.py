@@ -25,7 +25,7 @@ READ_HIGH_WATER = 256 * 1024
 _SEND_CHUNK = 64 * 1024
 
 
-class _SyncProtocol(asyncio.Protocol):
+class SyncProtocol(asyncio.Protocol):
     """Loop-side half of a :class:`StreamSocket`: buffers data for the blocking reader."""
 
     def __init__(self, on_made: Any = None) -> None:
@@ -84,7 +84,7 @@ class StreamSocket:
     ``(peer b32, peer port)``, ``getsockname()`` ``(our b32, local port)``."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, protocol: _SyncProtocol, timeout: float | None
+        self, loop: asyncio.AbstractEventLoop, protocol: SyncProtocol, timeout: float | None
     ) -> None:
         assert protocol.transport is not None
         self._loop = loop

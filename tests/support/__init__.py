@@ -1,0 +1,1 @@
+"""Reusable, typed test helpers."""
