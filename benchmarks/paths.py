@@ -392,6 +392,7 @@ async def _real_run(cell: Cell, seed: int) -> Metrics:
             task = loop.create_task(pump())
             await asyncio.sleep(max(0.0, t0 + cell.limit - loop.time()))  # the horizon
             st = writer.get_extra_info("stats")
+            dropped = router.counters().dropped  # at the horizon (the abort drops more)
             task.cancel()
             writer.transport.abort()
     ceiling = ceiling_of(cell)
@@ -408,7 +409,7 @@ async def _real_run(cell: Cell, seed: int) -> Metrics:
         "retrans_ratio": _r(st.packets_retransmitted / sent, 4) if st and sent else None,
         "window_end": st.window if st else None,
         "rtt_end_s": _r(st.rtt) if st and st.rtt else None,
-        "dropped": router.counters().dropped,
+        "dropped": dropped,
     }
 
 
