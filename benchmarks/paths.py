@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
-import itertools
 import json
-import math
 import statistics
 import sys
 import time
 from array import array
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +35,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pathsim import WIRE_OVERHEAD, Flow, PathSpec, Simulation
+from pathsim import (
+    WIRE_OVERHEAD,
+    Flow,
+    PathSpec,
+    Sampler,
+    Simulation,
+    quantile,
+    rounded,
+    timeline_metrics,
+    window_bytes,
+)
 
 from i2p_streaming.streaming import StreamOptions
 
@@ -143,97 +149,15 @@ def real_cells() -> list[Cell]:
 
 
 # ------------------------------------------------------------------------- metrics
-def _q(values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(q * len(s)) - 1)]
-
-
-def _r(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None else round(x, nd)
-
-
 def ceiling_of(cell: Cell, mtu: int = PAYLOAD) -> float:
     per_rtt = cell.streams * WINDOW * mtu / cell.path.rtt
     return per_rtt if cell.path.rate is None else min(per_rtt, cell.path.rate)
 
 
-def timeline_metrics(
-    t: array[float], n: array[int], total: int, ceiling: float, rtt: float, end: float
-) -> Metrics:
-    """Steady share, ramp and byte-quantile times from arrivals (time, bytes)."""
-    cum = list(itertools.accumulate(n))
-    got = cum[-1] if cum else 0
-    out: Metrics = {"steady_share": None, "ramp_s": None}
-    if got and total:
-        i25 = bisect.bisect_left(cum, 0.25 * total)
-        i90 = bisect.bisect_left(cum, 0.90 * total)
-        if i90 < len(cum) and t[i90] > t[i25]:
-            rate = (cum[i90] - cum[i25]) / (t[i90] - t[i25])
-            out["steady_share"] = _r(rate / ceiling)
-            out["t25_s"], out["t90_s"] = _r(t[i25], 2), _r(t[i90], 2)
-    bins = [0] * (int(end / rtt) + 2)
-    for ti, ni in zip(t, n, strict=True):
-        bins[int(ti / rtt)] += ni
-    want = 0.9 * ceiling * 4 * rtt
-    run = sum(bins[:4])
-    for i in range(4, len(bins) + 1):
-        if run >= want:
-            out["ramp_s"] = _r(i * rtt, 2)
-            break
-        if i < len(bins):
-            run += bins[i] - bins[i - 4]
-    return out
-
-
-def window_bytes(t: array[float], n: array[int], a: float, b: float) -> int:
-    """Bytes that arrived in [a, b)."""
-    return sum(ni for ti, ni in zip(t, n, strict=True) if a <= ti < b)
-
-
-class Sampler:
-    """Polls the first stream's public stats every RTT (window, RTO)."""
-
-    def __init__(self) -> None:
-        self.t: list[float] = []
-        self.window: list[int] = []
-        self.rto: list[float] = []
-
-    def __call__(self, sim: Simulation, now: float) -> None:
-        sid = sim.flows[0].sid
-        if not sid:
-            return
-        try:
-            st = sim.client.stats(sid)
-        except ValueError:
-            return
-        self.t.append(now)
-        self.window.append(st.window)
-        self.rto.append(st.rto)
-
-    def summary(self, a: float | None, b: float | None) -> Metrics:
-        idx = [
-            i for i, ti in enumerate(self.t) if (a is None or ti >= a) and (b is None or ti <= b)
-        ]
-        if not idx:
-            return {}
-        w = [self.window[i] for i in idx]
-        rto = [self.rto[i] for i in idx]
-        return {
-            "window_p10": _q(w, 0.1),
-            "window_p50": _q(w, 0.5),
-            "window_p90": _q(w, 0.9),
-            "window_at_max_frac": _r(sum(1 for x in w if x >= WINDOW) / len(w)),
-            "window_le4_frac": _r(sum(1 for x in w if x <= 4) / len(w)),
-            "rto_p50_s": _r(_q(rto, 0.5)),
-            "rto_max_s": _r(max(rto)),
-        }
-
-
 def run_sim(cell: Cell, seed: int) -> Metrics:
     """One simulated run of ``cell``."""
     flows = [Flow(cell.size) for _ in range(cell.streams)]
-    sampler = Sampler()
+    sampler = Sampler(WINDOW)
     stall = max(1.0, 3 * cell.path.rtt)
     single = cell.streams == 1
     sim = Simulation(
@@ -247,7 +171,12 @@ def run_sim(cell: Cell, seed: int) -> Metrics:
     cpu0 = time.process_time()
     sim.run(cell.limit)
     cpu = time.process_time() - cpu0
-    m: Metrics = {"seed": seed, "cpu_s": _r(cpu, 2), "simulated_s": _r(sim.now, 1)}
+    m: Metrics = {
+        "seed": seed,
+        "cpu_s": rounded(cpu, 2),
+        "simulated_s": rounded(sim.now, 1),
+        "stopped_by": sim.stop_reason,
+    }
     if cell.kind == "connect":
         return m | connect_metrics(cell, flows)
     stats = [sim.client.stats(f.sid) for f in flows if f.sid]
@@ -269,7 +198,7 @@ def run_sim(cell: Cell, seed: int) -> Metrics:
         "ceiling_Bps": round(ceiling),
         "retransmitted": resent,
         "data_packets": sent,
-        "retrans_ratio": _r(resent / sent if sent else 0.0, 4),
+        "retrans_ratio": rounded(resent / sent if sent else 0.0, 4),
         "unneeded_retrans": c.unneeded,
         "retrans_after_timer": c.resent_after_timer,
         "dropped_fwd": fwd.dropped,
@@ -280,25 +209,25 @@ def run_sim(cell: Cell, seed: int) -> Metrics:
     if cell.kind == "timed":
         half = cell.limit / 2
         m["bytes_by_limit"] = delivered
-        m["share_whole"] = _r(delivered / cell.limit / ceiling)
-        m["share_second_half"] = _r(
+        m["share_whole"] = rounded(delivered / cell.limit / ceiling)
+        m["share_second_half"] = rounded(
             window_bytes(sim.arrival_t, sim.arrival_n, half, cell.limit) / half / ceiling
         )
         m["window_end"] = stats[0].window if stats else None
         return m
     total = cell.size * cell.streams
-    m["whole_share"] = _r(delivered / end / ceiling) if end > 0 else None
+    m["whole_share"] = rounded(delivered / end / ceiling) if end > 0 else None
     m |= timeline_metrics(sim.arrival_t, sim.arrival_n, total, ceiling, cell.path.rtt, end)
     done = [f.done_at - f.start for f in flows if f.done_at is not None]
     if done:
-        m["completion_p50_s"] = _r(_q(done, 0.5), 2)
-        m["completion_p99_s"] = _r(_q(done, 0.99), 2)
-        m["completion_max_s"] = _r(max(done), 2)
+        m["completion_p50_s"] = rounded(quantile(done, 0.5), 2)
+        m["completion_p99_s"] = rounded(quantile(done, 0.99), 2)
+        m["completion_max_s"] = rounded(max(done), 2)
         if len(flows) > 1:
-            m["slowest_fastest"] = _r(max(done) / min(done), 2)
+            m["slowest_fastest"] = rounded(max(done) / min(done), 2)
     gaps = [g for f in flows for g in f.gaps]
     m["stalls"] = len(gaps)
-    m["max_gap_s"] = _r(max(f.max_gap for f in flows), 2)
+    m["max_gap_s"] = rounded(max(f.max_gap for f in flows), 2)
     if single:
         m |= sampler.summary(m.get("t25_s"), m.get("t90_s"))
     return m
@@ -312,9 +241,9 @@ def connect_metrics(cell: Cell, flows: list[Flow]) -> Metrics:
         "connects": len(flows),
         "succeeded": len(ok_in_time),
         "failed": len(flows) - len(ok_in_time),
-        "connect_p50_s": _r(_q(ok, 0.5), 2) if ok else None,
-        "connect_p99_s": _r(_q(ok, 0.99), 2) if ok else None,
-        "connect_max_s": _r(max(ok), 2) if ok else None,
+        "connect_p50_s": rounded(quantile(ok, 0.5), 2) if ok else None,
+        "connect_p99_s": rounded(quantile(ok, 0.99), 2) if ok else None,
+        "connect_max_s": rounded(max(ok), 2) if ok else None,
     }
 
 
@@ -327,7 +256,7 @@ def summarise(cell: Cell, runs: list[Metrics]) -> Metrics:
     out: Metrics = {
         "rtt_s": cell.path.rtt,
         "loss": cell.path.loss,
-        "jitter_s": _r(cell.path.jitter, 4),
+        "jitter_s": rounded(cell.path.jitter, 4),
         "rate_Bps": cell.path.rate,
         "queue_bytes": cell.path.queue_bytes if cell.path.rate else None,
         "syn_loss": cell.path.syn_loss,
@@ -349,7 +278,7 @@ def summarise(cell: Cell, runs: list[Metrics]) -> Metrics:
             out[key] = vals[0]
         else:
             out[key] = {
-                "median": _r(statistics.median(vals), 4),
+                "median": rounded(statistics.median(vals), 4),
                 "min": min(vals),
                 "max": max(vals),
             }
@@ -402,13 +331,13 @@ async def _real_run(cell: Cell, seed: int) -> Metrics:
     return {
         "seed": seed,
         "bytes_by_limit": got,
-        "share_whole": _r(got / cell.limit / ceiling),
-        "share_second_half": _r(window_bytes(t_arr, n_arr, half, cell.limit) / half / ceiling),
+        "share_whole": rounded(got / cell.limit / ceiling),
+        "share_second_half": rounded(window_bytes(t_arr, n_arr, half, cell.limit) / half / ceiling),
         "retransmitted": st.packets_retransmitted if st else None,
         "data_packets": sent,
-        "retrans_ratio": _r(st.packets_retransmitted / sent, 4) if st and sent else None,
+        "retrans_ratio": rounded(st.packets_retransmitted / sent, 4) if st and sent else None,
         "window_end": st.window if st else None,
-        "rtt_end_s": _r(st.rtt) if st and st.rtt else None,
+        "rtt_end_s": rounded(st.rtt) if st and st.rtt else None,
         "dropped": dropped,
     }
 

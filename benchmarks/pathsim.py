@@ -19,13 +19,16 @@ packet (ack/NACK driven) or after a core timer fired (RTO driven).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+import math
 import random
 import struct
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router.impairment import ImpairmentEngine, Impairments
@@ -43,8 +46,20 @@ from i2p_streaming.streaming import (
     StreamOptions,
 )
 
-__all__ = ["WIRE_OVERHEAD", "Flow", "PathSpec", "Simulation", "SideCounts"]
+__all__ = [
+    "WIRE_OVERHEAD",
+    "Flow",
+    "PathSpec",
+    "Sampler",
+    "SideCounts",
+    "Simulation",
+    "quantile",
+    "rounded",
+    "timeline_metrics",
+    "window_bytes",
+]
 
+Metrics = dict[str, Any]
 #: Bytes the shell's stored-gzip I2CP wrapper adds (10 header + 5 block header + 8 trailer).
 WIRE_OVERHEAD = 23
 _HEAD = struct.Struct(">IIIIB")  # send id, receive id, seq, ack through, NACK count
@@ -168,6 +183,7 @@ class Simulation:
         self.arrival_n = array("q")  # and their sizes
         self.steps = 0
         self.timed_out = False
+        self.stop_reason = "done"  # or "time limit", "step limit", "idle" (nothing left to do)
         self.unfinished = 0
 
     # ------------------------------------------------------------------ path
@@ -307,11 +323,13 @@ class Simulation:
             if next_sample is not None:
                 times.append(next_sample)
             if not times:
+                self.stop_reason = "idle"
                 return
             t = min(times)
             self.steps += 1
             if t > limit or self.steps > max_steps:
                 self.timed_out = True
+                self.stop_reason = "time limit" if t > limit else "step limit"
                 return
             if t > self.now:
                 self.now = t
@@ -337,3 +355,87 @@ class Simulation:
     def server_flow_ids(self) -> dict[int, Flow]:
         """Server stream id -> flow (for diagnostics)."""
         return dict(self._by_server)
+
+
+# ------------------------------------------------------------------ metrics helpers
+def quantile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile."""
+    s = sorted(values)
+    return s[max(0, math.ceil(q * len(s)) - 1)]
+
+
+def rounded(x: float | None, nd: int = 3) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def timeline_metrics(
+    t: array[float], n: array[int], total: int, ceiling: float, rtt: float, end: float
+) -> Metrics:
+    """Steady share, ramp and byte-quantile times from arrivals (time, bytes)."""
+    cum = list(itertools.accumulate(n))
+    got = cum[-1] if cum else 0
+    out: Metrics = {"steady_share": None, "ramp_s": None}
+    if got and total:
+        i25 = bisect.bisect_left(cum, 0.25 * total)
+        i90 = bisect.bisect_left(cum, 0.90 * total)
+        if i90 < len(cum) and t[i90] > t[i25]:
+            rate = (cum[i90] - cum[i25]) / (t[i90] - t[i25])
+            out["steady_share"] = rounded(rate / ceiling)
+            out["t25_s"], out["t90_s"] = rounded(t[i25], 2), rounded(t[i90], 2)
+    bins = [0] * (int(end / rtt) + 2)
+    for ti, ni in zip(t, n, strict=True):
+        bins[int(ti / rtt)] += ni
+    want = 0.9 * ceiling * 4 * rtt
+    run = sum(bins[:4])
+    for i in range(4, len(bins) + 1):
+        if run >= want:
+            out["ramp_s"] = rounded(i * rtt, 2)
+            break
+        if i < len(bins):
+            run += bins[i] - bins[i - 4]
+    return out
+
+
+def window_bytes(t: array[float], n: array[int], a: float, b: float) -> int:
+    """Bytes that arrived in [a, b)."""
+    return sum(ni for ti, ni in zip(t, n, strict=True) if a <= ti < b)
+
+
+class Sampler:
+    """Polls the first stream's public stats every RTT (window, RTO)."""
+
+    def __init__(self, max_window: int) -> None:
+        self.max_window = max_window
+        self.t: list[float] = []
+        self.window: list[int] = []
+        self.rto: list[float] = []
+
+    def __call__(self, sim: Simulation, now: float) -> None:
+        sid = sim.flows[0].sid
+        if not sid:
+            return
+        try:
+            st = sim.client.stats(sid)
+        except ValueError:
+            return
+        self.t.append(now)
+        self.window.append(st.window)
+        self.rto.append(st.rto)
+
+    def summary(self, a: float | None, b: float | None) -> Metrics:
+        idx = [
+            i for i, ti in enumerate(self.t) if (a is None or ti >= a) and (b is None or ti <= b)
+        ]
+        if not idx:
+            return {}
+        w = [self.window[i] for i in idx]
+        rto = [self.rto[i] for i in idx]
+        return {
+            "window_p10": quantile(w, 0.1),
+            "window_p50": quantile(w, 0.5),
+            "window_p90": quantile(w, 0.9),
+            "window_at_max_frac": rounded(sum(1 for x in w if x >= self.max_window) / len(w)),
+            "window_le4_frac": rounded(sum(1 for x in w if x <= 4) / len(w)),
+            "rto_p50_s": rounded(quantile(rto, 0.5)),
+            "rto_max_s": rounded(max(rto)),
+        }
