@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck pytest test demo bench clean
+.PHONY: venv lint typecheck pytest test demo bench bench-paths clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/core.py
 	$(BIN)/python benchmarks/transfer.py --i2pd $(BENCH_ARGS)
+
+# Loss recovery / congestion control on I2P-like paths (issue 12), simulated time; JSON on
+# stdout, table on stderr. PATHS_ARGS e.g. --quick, --real, --cells rtt300-loss1 --seeds 5.
+bench-paths: $(STAMP)
+	PYTHONPATH=src $(BIN)/python benchmarks/paths.py $(PATHS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis
