@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck pytest test demo bench bench-paths clean
+.PHONY: venv lint typecheck pytest test demo bench bench-paths fuzz clean
 
 venv: $(STAMP)
 
@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src fuzz
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
@@ -40,5 +40,15 @@ bench: $(STAMP)
 bench-paths: $(STAMP)
 	PYTHONPATH=src $(BIN)/python benchmarks/paths.py $(PATHS_ARGS)
 
+# Coverage-guided fuzzing of every parser (docs/fuzzing.md), FUZZ_SECONDS per target, one
+# target after another; FUZZ_TARGETS picks some. Crashing inputs land in fuzz/regressions/.
+# Without atheris (it did not install) the built-in mutator runs instead.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/python -m pip install --quiet atheris \
+		|| echo 'atheris did not install: fuzzing with the built-in mutator'
+	PYTHONPATH=src $(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis .fuzz-corpus
