@@ -1,7 +1,8 @@
 """Exceptions shared by every layer.
 
 Peer input that is malformed raises :class:`DataFormatError` from parsers (and is turned into
-events by the sans-I/O cores); router trouble raises :class:`I2CPError` subclasses; streams use
+events by the sans-I/O cores); a call a core's state does not allow raises
+:class:`InvalidStateError`; router trouble raises :class:`I2CPError` subclasses; streams use
 the built-in ``ConnectionRefusedError``, ``ConnectionResetError``, ``TimeoutError`` and
 ``BrokenPipeError`` so that asyncio and socket users see what they expect.
 """
@@ -14,6 +15,13 @@ class DataFormatError(ValueError):
 
     The message says what was wrong and where (structure name and byte offset).
     """
+
+
+class InvalidStateError(ValueError):
+    """Local misuse of a sans-I/O core: a call that the core's current state does not allow
+    (an unknown or finished stream id, ...). It is always the caller's bug, never the peer's
+    or the router's; a ``ValueError`` so that code catching the core's former bare
+    ``ValueError`` keeps working."""
 
 
 class I2CPError(Exception):
@@ -52,5 +60,6 @@ __all__ = [
     "I2CPConnectionError",
     "I2CPError",
     "I2CPProtocolError",
+    "InvalidStateError",
     "SessionRefusedError",
 ]

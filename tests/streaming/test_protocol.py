@@ -21,11 +21,10 @@ from i2p_streaming.streaming import (
     StreamManager,
     StreamOptions,
 )
-from i2p_streaming.streaming.connection import ACK_EVERY_PACKETS, ACK_IDLE_GAPS, ACK_IDLE_MIN
 from i2p_streaming.streaming.packet import verify_packet
-
-from .app import make_pair
-from .link import Impairment
+from i2p_streaming.streaming.receiving import ACK_EVERY_PACKETS, ACK_IDLE_GAPS, ACK_IDLE_MIN
+from tests.support.link import Impairment
+from tests.support.pair import make_pair
 
 SYN_FLAGS = 0x4E9  # SYN|SIG|FROM|DELAY|MTU|NO_ACK, as Java
 SYN_REPLY_FLAGS = 0x0E9  # SYN|SIG|FROM|DELAY|MTU
@@ -70,7 +69,7 @@ def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> No
     assert a.manager.stats(sid).rtt == pytest.approx(0.1)
     # the SYN reply asked for DELAY 0: acked after min(120 ms, RTT/8) = 12.5 ms
     assert b.manager.stats(inc.stream_id).rtt == pytest.approx(0.1125)
-    assert a.manager.last_error is None and b.manager.last_error is None
+    assert a.manager.internal_errors == 0 and b.manager.internal_errors == 0
 
 
 def test_zero_rtt_data_in_syn(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:

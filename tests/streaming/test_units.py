@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
 
 from i2p_streaming.data import PrivateKeys
+from i2p_streaming.errors import InvalidStateError
 from i2p_streaming.streaming import Flags, Packet, State, StreamManager, StreamOptions
 from i2p_streaming.streaming.congestion import RenoController
+from i2p_streaming.streaming.receiving import ReceivePath
 from i2p_streaming.streaming.rto import RttEstimator
-
-from .app import make_pair
-from .link import Impairment
+from i2p_streaming.streaming.timers import Timer, TimerHeap
+from tests.support.link import Impairment
+from tests.support.pair import make_pair
 
 
 def test_options_from_properties() -> None:
@@ -182,15 +185,19 @@ def test_close_is_idempotent_and_lost_peer_close(keys_a: PrivateKeys, keys_b: Pr
     assert stats_sent == 1
 
 
-def test_heap_compaction_keeps_deadlines(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
-    m = StreamManager(keys_a)
-    sid = m.connect(keys_b.destination, now=0.0)
-    m.payloads_to_send(0.0)
-    conn = m._conns[sid]
+def test_heap_compaction_keeps_deadlines() -> None:
+    heap = TimerHeap()
+    timer = Timer(lambda now: None)
     for i in range(600):  # deadlines moving earlier push new entries
-        m.schedule(conn, 8.0 - i * 0.001)
-    assert len(m._heap) < 600
-    assert m.get_timer() == pytest.approx(8.0 - 0.599)
+        heap.schedule(timer, 8.0 - i * 0.001)
+    assert len(heap) < 600
+    assert heap.next_deadline() == pytest.approx(8.0 - 0.599)
+    heap.schedule(timer, 9.0)  # later: ignored, the earlier deadline stands
+    assert heap.pop_due(7.0) == []
+    assert heap.pop_due(8.0) == [timer] and timer.at is None and heap.next_deadline() is None
+    heap.schedule(timer, 1.0)
+    heap.cancel(timer)
+    assert heap.next_deadline() is None and heap.pop_due(2.0) == []
 
 
 def test_out_queue_is_bounded(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -203,15 +210,50 @@ def test_out_queue_is_bounded(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     assert m.counters["out_queue_full"] == 6
 
 
-def test_internal_errors_are_contained(keys_b: PrivateKeys) -> None:
-    m = StreamManager(keys_b)
+def test_internal_errors_are_logged_counted_and_dropped(
+    keys_a: PrivateKeys,
+    keys_b: PrivateKeys,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
 
-    def boom(*args: object) -> None:
-        raise RuntimeError("bug")
+    def boom(self: ReceivePath, *args: object) -> int:
+        raise RuntimeError("bug in accept")
 
-    m._dispatch = boom  # type: ignore[method-assign]
-    m.receive_payload(Packet(1, 2, 3, 4).encode(), 0, 0, 0.0)
-    assert isinstance(m.last_error, RuntimeError) and m.counters["internal_error"] == 1
+    monkeypatch.setattr(ReceivePath, "accept", boom)
+    with caplog.at_level(logging.ERROR, logger="i2p_streaming.streaming.manager"):
+        a.write(sid, b"hello", link.now)
+        # the data packet reaches b, whose core fails on it
+        assert link.run(lambda: b.manager.internal_errors > 0)
+    assert b.manager.internal_errors == 1 and b.manager.counters["internal_error"] == 1
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.exc_info is not None and "bug in accept" in str(record.exc_info[1])
+    assert "packet dropped" in record.getMessage()
+    assert not b.received  # dropped, not half-delivered
+    monkeypatch.undo()
+    assert link.run(lambda: bytes(b.received[b.incoming[0].stream_id]) == b"hello")
+    assert a.manager.stats(sid).packets_retransmitted >= 1  # the dropped packet came again
+    assert a.manager.internal_errors == 0
+
+
+def test_caller_misuse_raises_invalid_state(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    m = StreamManager(keys_a)
+    for call in (
+        lambda: m.send(12345, b"x", 0.0),
+        lambda: m.close(12345, 0.0),
+        lambda: m.stats(12345),
+    ):
+        with pytest.raises(InvalidStateError, match="unknown stream id 12345"):
+            call()
+    assert issubclass(InvalidStateError, ValueError)  # shells that catch ValueError still do
+    sid = m.connect(keys_b.destination, now=0.0)
+    m.close(sid, 0.0)
+    with pytest.raises(BrokenPipeError):
+        m.send(sid, b"x", 0.0)
 
 
 def test_reordering_link_triggers_fast_retransmit(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
