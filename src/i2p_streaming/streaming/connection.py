@@ -256,7 +256,7 @@ class Connection:
         peer_id = self.peer_id
         ack_through = recv.highest if peer_id else -1
         nacks = recv.nacks() if ack_through >= 0 else []
-        acked = send.flush(now, out, state, peer_id, ack_through, nacks, recv.flow)
+        acked = send.flush(now, out, state, (peer_id, ack_through, nacks, recv.flow))
         due = recv.ack_due(now)
         if due and not acked and ack_through >= 0:
             data = encode_plain(
@@ -265,7 +265,7 @@ class Connection:
             out.append(OutgoingPacket(self.peer, self.local_port, self.remote_port, data))
             acked = True
         recv.after_flush(acked, due)
-        if send.buffer_available():
+        if send.buffer.drained():
             self._ctx.push_event(SendBufferAvailable(self.stream_id))
         self.reschedule()
 
@@ -454,7 +454,7 @@ class Connection:
             send.packets_retransmitted,
             self.packets_dropped,
             len(send.unacked),
-            send.send_buffered,
+            send.buffer.buffered,
             recv.buffered,
             recv.flow.peak_bytes,
             recv.flow.choking,

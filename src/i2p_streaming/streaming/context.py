@@ -61,8 +61,8 @@ class StreamContext(Generic[_C]):
         self._ended: list[_C] = []
 
     # ------------------------------------------------------------------ written by connections
-    def count(self, name: str) -> None:
-        self.counters[name] = self.counters.get(name, 0) + 1
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
 
     def push_event(self, event: Event) -> None:
         self.events.append(event)

@@ -15,26 +15,25 @@ import random
 import secrets
 import struct
 from collections import OrderedDict
-from functools import partial
 from typing import TypeVar
 
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.streaming.connection import Connection
 from i2p_streaming.streaming.context import StreamContext
-from i2p_streaming.streaming.events import Event, IncomingConnection, PingAnswered, PingTimeout
+from i2p_streaming.streaming.early import PENDING_TIMEOUT, EarlyPackets
+from i2p_streaming.streaming.events import Event, IncomingConnection
 from i2p_streaming.streaming.limits import Admission, Refusal, reject_packet
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
     ECHO,
-    FROM_INCLUDED,
-    NO_ACK,
     RESET,
     SYNCHRONIZE,
     Packet,
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.pings import Pings
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.tcb import TcbCache
 from i2p_streaming.streaming.timers import Timer
@@ -44,30 +43,12 @@ __all__ = ["StreamManager"]
 log = logging.getLogger(__name__)
 
 _HASH_WORDS = struct.Struct(">8I")
-#: Early packets (sendStreamId 0, no SYN yet) are kept this long (B.11, i2pd's 10 s).
-PENDING_TIMEOUT = 10.0
-MAX_PENDING_STREAMS = 64
-MAX_PENDING_PER_STREAM = 16
 MAX_CLOSED_IDS = 8192
-MAX_PINGS = 1024
-MAX_PING_PAYLOAD = 32
 DEFAULT_BACKLOG = 64
 #: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
 FINAL_STATS_KEPT = 1024
 
 _K = TypeVar("_K")
-
-
-class _Ping:
-    """One ping of ours awaiting its pong."""
-
-    __slots__ = ("destination", "ping_id", "sent_at", "timer")
-
-    def __init__(self, ping_id: int, dest: Destination, now: float, timer: Timer) -> None:
-        self.ping_id = ping_id
-        self.destination = dest
-        self.sent_at = now
-        self.timer = timer
 
 
 class StreamManager:
@@ -113,8 +94,8 @@ class StreamManager:
         self._conns: dict[int, Connection] = {}
         self._by_peer: dict[int, Connection] = {}  # inbound streams by the peer's id
         self._listeners: dict[int, int] = {}  # port -> backlog
-        self._pings: dict[int, _Ping] = {}
-        self._pending: dict[int, list[tuple[bytes, int, int, float]]] = {}
+        self._pings = Pings(self._ctx)
+        self._pending = EarlyPackets()
         #: final stats of the most recently ended streams (bounded), for stats() after the end
         self._final_stats: OrderedDict[int, StreamStats] = OrderedDict()
         self._closed: OrderedDict[int, float] = OrderedDict()  # our id -> reusable after
@@ -246,30 +227,21 @@ class StreamManager:
         ctx.half_open_added(dst_port)
         ctx.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
         conn.receive(p, raw, now, verified=True)
-        for held, src, dst, _t in self._pending.pop(p.receive_stream_id, ()):
+        for held, src, dst, _t in self._pending.take(p.receive_stream_id):
             self.receive_payload(held, src, dst, now)
         conn.reschedule()
 
     def _refuse(self, p: Packet, peer: Destination, src: int, dst: int, why: str) -> None:
         """Answer a verified SYN nobody takes with a signed RESET carrying FROM (Java)."""
-        self._ctx.count("refused_" + why)
-        reply = Packet(
-            p.receive_stream_id,
-            self._new_id(),
-            0,
-            p.sequence_num,
-            (),
-            1,
-            RESET,
-            from_destination=self.destination,
-            offline_signature=self.keys.offline,
-        )
-        self._ctx.queue_out(OutgoingPacket(peer, dst, src, reply.encode_signed(self.keys)))
+        self._reject(p, peer, src, dst, Refusal("refused_" + why, why), "reset")
 
-    def _reject(self, p: Packet, peer: Destination, src: int, dst: int, why: Refusal) -> None:
-        """Answer a SYN refused by admission control with ``i2p.streaming.limitAction``."""
+    def _reject(
+        self, p: Packet, peer: Destination, src: int, dst: int, why: Refusal, action: str = ""
+    ) -> None:
+        """Answer a refused SYN with ``action`` (default: ``i2p.streaming.limitAction``)."""
         self._ctx.count(why.counter)
-        data = reject_packet(self.keys, p, why, self.options.limit_action, dst, self._new_id())
+        action = action or self.options.limit_action
+        data = reject_packet(self.keys, p, why, action, dst, self._new_id())
         if data is None:
             self._ctx.count("refused_silently")
         else:
@@ -299,33 +271,18 @@ class StreamManager:
         return conn.consumed(nbytes, now)
 
     def _hold(self, rid: int, raw: bytes, src: int, dst: int, now: float) -> None:
-        held = self._pending.get(rid)
-        if held is None:
-            if len(self._pending) >= MAX_PENDING_STREAMS:
-                self._ctx.count("pending_full")
-                return
-            held = self._pending[rid] = []
-        if len(held) >= MAX_PENDING_PER_STREAM:
+        if not self._pending.hold(rid, raw, src, dst, now):
             self._ctx.count("pending_full")
             return
-        held.append((raw, src, dst, now))
         self._ctx.count("held_early")
         self._ctx.timers.schedule(self._housekeeping, now + PENDING_TIMEOUT)
 
     def _expire_pending(self, now: float) -> None:
-        earliest: float | None = None
-        for rid in list(self._pending):
-            # same arithmetic as the deadline scheduled in _hold, so the entry due now expires
-            kept = [item for item in self._pending[rid] if item[3] + PENDING_TIMEOUT > now]
-            if kept:
-                self._pending[rid] = kept
-                first = kept[0][3]
-                earliest = first if earliest is None else min(earliest, first)
-            else:
-                del self._pending[rid]
-                self._ctx.count("pending_expired")
-        if earliest is not None:
-            self._ctx.timers.schedule(self._housekeeping, earliest + PENDING_TIMEOUT)
+        expired, next_at = self._pending.expire(now)
+        if expired:
+            self._ctx.count("pending_expired", expired)
+        if next_at is not None:
+            self._ctx.timers.schedule(self._housekeeping, next_at)
 
     def _on_echo(self, p: Packet, raw: bytes, src: int, dst: int, now: float) -> None:
         ctx = self._ctx
@@ -341,28 +298,9 @@ class StreamManager:
             if refusal is not None:
                 ctx.count("ping_" + refusal.counter)
                 return
-            pong = Packet(
-                0,
-                p.send_stream_id,
-                0,
-                0,
-                (),
-                1,
-                ECHO | NO_ACK,
-                payload=p.payload[:MAX_PING_PAYLOAD],
-            )
-            ctx.queue_out(OutgoingPacket(peer, dst, src, pong.encode_signed(self.keys)))
+            self._pings.answer(p, peer, src, dst)
             return
-        ping = self._pings.pop(p.receive_stream_id, None)
-        if ping is None:
-            ctx.count("unknown_pong")
-            return
-        ctx.timers.cancel(ping.timer)
-        ctx.push_event(PingAnswered(ping.ping_id, now - ping.sent_at, p.payload))
-
-    def _ping_timeout(self, ping_id: int, now: float) -> None:
-        if self._pings.pop(ping_id, None) is not None:
-            self._ctx.push_event(PingTimeout(ping_id))
+        self._pings.on_pong(p, now)
 
     def handle_timer(self, now: float) -> None:
         """Run every timer due at ``now`` (retransmissions, delayed ACKs, connect and ping
@@ -472,27 +410,9 @@ class StreamManager:
     ) -> int:
         """Queue a signed ping (ECHO with FROM) and return its id; later
         :class:`PingAnswered` or :class:`PingTimeout`. ``payload`` is at most 32 bytes."""
-        if len(payload) > MAX_PING_PAYLOAD:
-            raise ValueError(f"ping payload is limited to {MAX_PING_PAYLOAD} bytes")
-        if len(self._pings) >= MAX_PINGS:
-            raise ConnectionError(f"too many pings outstanding ({MAX_PINGS})")
+        self._pings.check(payload)
         ping_id = self._new_id()
-        packet = Packet(
-            ping_id,
-            0,
-            0,
-            0,
-            (),
-            1,
-            ECHO | NO_ACK | FROM_INCLUDED,
-            from_destination=self.destination,
-            offline_signature=self.keys.offline,
-            payload=bytes(payload),
-        )
-        ping = _Ping(ping_id, destination, now, Timer(partial(self._ping_timeout, ping_id)))
-        self._pings[ping_id] = ping
-        self._ctx.timers.schedule(ping.timer, now + timeout)
-        self._ctx.queue_out(OutgoingPacket(destination, 0, 0, packet.encode_signed(self.keys)))
+        self._pings.send(ping_id, destination, now, timeout, payload)
         return ping_id
 
     # ================================================================== outputs

@@ -32,6 +32,7 @@ from i2p_streaming.streaming.packet import (
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
 from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.sendbuffer import SendBuffer
 
 __all__ = [
     "CLOSE_GIVE_UP_SENDS",
@@ -45,6 +46,7 @@ __all__ = [
     "RTO_IDLE",
     "RTO_PROBES_UNANSWERED",
     "UNCHOKE_RESEND",
+    "Acks",
     "SendPath",
 ]
 
@@ -61,6 +63,8 @@ MAX_PERSIST_INTERVAL = 45.0
 UNCHOKE_RESEND = 16
 _HASH_WORDS = struct.Struct(">8I")
 _PROFILE_INTERACTIVE = int(Flags.PROFILE_INTERACTIVE)
+#: What every packet of a flush carries: (peer id, ack through or -1, NACKs, receive flow).
+Acks = tuple[int, int, list[int], ReceiveFlow]
 
 #: What :meth:`SendPath.on_rto` did: nothing due / packets to resend (flush) / gave up on an
 #: empty CLOSE the peer never acks (counted as acked) / ``maxResends`` retransmissions without
@@ -89,10 +93,9 @@ class SendPath:
         "_remote_port",
         "_resend",
         "_rtt",
-        "_sbuf",
         "_silent_probes",
-        "_soff",
         "_stream_id",
+        "buffer",
         "bytes_sent",
         "cc",
         "close_requested",
@@ -106,7 +109,6 @@ class SendPath:
         "rto_deadline",
         "syn_acked",
         "unacked",
-        "write_blocked",
     )
 
     def __init__(
@@ -133,9 +135,7 @@ class SendPath:
         self.cc = cc
         self.coalesce = Coalescer(options)
         self.mtu = options.max_message_size
-        self._sbuf = bytearray()
-        self._soff = 0
-        self.write_blocked = False
+        self.buffer = SendBuffer(options.buffer_size)
         self.next_seq = 0
         self.unacked: dict[int, SentPacket] = {}
         self._resend: set[int] = set()
@@ -155,29 +155,13 @@ class SendPath:
         self._persist_interval = 0.0
 
     # ================================================================== the application's bytes
-    @property
-    def send_buffered(self) -> int:
-        return len(self._sbuf) - self._soff
-
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
         """Append up to the free send-buffer space; return the bytes accepted."""
-        buffered = self.send_buffered
-        free = self._options.buffer_size - buffered
-        n = len(data)
-        if n > free:
-            n = max(free, 0)
-            self.write_blocked = True
+        buffered = self.buffer.buffered
+        n = self.buffer.write(data)
         if n:
-            self._sbuf += data[:n] if n < len(data) else data
             self.coalesce.on_write(buffered, now)
         return n
-
-    def buffer_available(self) -> bool:
-        """True once after a refused write, when the buffer has drained to half."""
-        if self.write_blocked and self.send_buffered <= self._options.buffer_size // 2:
-            self.write_blocked = False
-            return True
-        return False
 
     def syn_limit(self) -> int:
         """Most bytes of initial data our SYN carries."""
@@ -191,7 +175,7 @@ class SendPath:
         first = bytes(data[: self.syn_limit()])
         rest = data[len(first) :]
         if rest:
-            self._sbuf += rest
+            self.buffer.extend(rest)
         flags = SYNCHRONIZE
         if close:
             self.close_requested = True
@@ -224,8 +208,7 @@ class SendPath:
         self.rto_deadline = None
         self.unacked.clear()
         self._resend.clear()
-        self._sbuf = bytearray()
-        self._soff = 0
+        self.buffer.clear()
 
     # ================================================================== what the peer sends us
     def process_ack(self, ack_through: int, nacks: tuple[int, ...], now: float) -> bool:
@@ -356,20 +339,11 @@ class SendPath:
         self._resend.add(e.seq)
         return e
 
-    def flush(
-        self,
-        now: float,
-        out: list[OutgoingPacket],
-        state: State,
-        peer_id: int,
-        ack_through: int,
-        nacks: list[int],
-        flow: ReceiveFlow,
-    ) -> bool:
+    def flush(self, now: float, out: list[OutgoingPacket], state: State, acks: Acks) -> bool:
         """Append due retransmissions and the new packets the window allows to ``out``.
 
-        Every packet carries ``ack_through`` and ``nacks`` (``ack_through`` -1: no acks yet)
-        and the DELAY ``flow`` wants; returns True if any packet carried acks."""
+        Every packet carries ``acks``: ``(peer_id, ack_through, nacks, flow)`` (``ack_through``
+        -1: no acks yet; ``flow`` decides the DELAY); returns True if any packet carried acks."""
         acked_something = False
         if self._resend:
             resend = sorted(self._resend)
@@ -378,34 +352,23 @@ class SendPath:
             for seq in resend:
                 e = unacked.get(seq)
                 if e is not None:
-                    acked_something |= self._transmit(
-                        e, now, out, peer_id, ack_through, nacks, flow
-                    )
+                    acked_something |= self._transmit(e, now, out, acks)
         if state is not State.TIME_WAIT:
-            acked_something |= self._send_new(now, out, state, peer_id, ack_through, nacks, flow)
+            acked_something |= self._send_new(now, out, state, acks)
         return acked_something
 
-    def _send_new(
-        self,
-        now: float,
-        out: list[OutgoingPacket],
-        state: State,
-        peer_id: int,
-        ack_through: int,
-        nacks: list[int],
-        flow: ReceiveFlow,
-    ) -> bool:
+    def _send_new(self, now: float, out: list[OutgoingPacket], state: State, acks: Acks) -> bool:
         sent = False
         if self._need_syn_reply:
             self._need_syn_reply = False
-            payload = self._take(self.mtu)
+            payload = self.buffer.take(self.mtu)
             flags = SYNCHRONIZE
-            if self.close_requested and not self.send_buffered:
+            if self.close_requested and not self.buffer.buffered:
                 flags |= CLOSE
                 self.close_seq = self.next_seq
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out, peer_id, ack_through, nacks, flow)
+            sent |= self._transmit(e, now, out, acks)
         if not self.syn_acked:
             return sent  # responder: hold more packets until the SYN reply is acked (E.11)
         window = self.cc.window
@@ -422,13 +385,13 @@ class SendPath:
         while len(unacked) < limit:
             if unacked and self.next_seq - next(iter(unacked)) >= span:
                 break
-            buffered = self.send_buffered
+            buffered = self.buffer.buffered
             if buffered:
                 if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
-                payload = self._take(self.mtu)
+                payload = self.buffer.take(self.mtu)
                 flags = 0
-                if self.close_requested and not self.send_buffered:
+                if self.close_requested and not self.buffer.buffered:
                     flags = CLOSE
                     self.close_seq = self.next_seq
             elif self.close_requested and self.close_seq < 0:
@@ -439,34 +402,12 @@ class SendPath:
                 break
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out, peer_id, ack_through, nacks, flow)
+            sent |= self._transmit(e, now, out, acks)
         return sent
 
-    def _take(self, n: int) -> bytes:
-        off = self._soff
-        buf = self._sbuf
-        chunk = bytes(buf[off : off + n])
-        off += len(chunk)
-        if off >= len(buf):
-            buf.clear()
-            off = 0
-        elif off > 65536 and off * 2 > len(buf):
-            del buf[:off]
-            off = 0
-        self._soff = off
-        return chunk
-
-    def _transmit(
-        self,
-        e: SentPacket,
-        now: float,
-        out: list[OutgoingPacket],
-        peer_id: int,
-        ack_through: int,
-        nacks: list[int],
-        flow: ReceiveFlow,
-    ) -> bool:
+    def _transmit(self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks) -> bool:
         """Encode ``e`` with the acks and append it to ``out``; True if it carried acks."""
+        peer_id, ack_through, nacks, flow = acks
         flags = e.flags
         carries_acks = ack_through >= 0
         if not carries_acks:
@@ -478,49 +419,28 @@ class SendPath:
             keys = self._ctx.keys
             opts = self._options
             choke = flow.delay_option()
-            signed_delay = 0 if choke is None else choke
+            sid, ack, words = peer_id, ack_through, tuple(nacks)
+            origin, offline, mtu = None, None, None
             if flags & SYNCHRONIZE:
-                send_id, ack, nack_words = peer_id, ack_through, tuple(nacks)
+                origin, offline, mtu = keys.destination, keys.offline, opts.max_message_size
                 if opts.interactive:
                     flags |= _PROFILE_INTERACTIVE
                 if self._initiator:
-                    send_id, ack, nack_words = 0, 0, _HASH_WORDS.unpack(self._peer.hash)
+                    sid, ack, words = 0, 0, _HASH_WORDS.unpack(self._peer.hash)
                     flags |= NO_ACK
                     want_status = self._first_status
                     self._first_status = False
-                pkt = Packet(
-                    send_id,
-                    self._stream_id,
-                    e.seq,
-                    ack,
-                    nack_words,
-                    1,
-                    flags,
-                    signed_delay,
-                    keys.destination,
-                    opts.max_message_size,
-                    keys.offline,
-                    payload=e.payload,
-                )
-            else:
-                pkt = Packet(
-                    peer_id,
-                    self._stream_id,
-                    e.seq,
-                    ack_through,
-                    tuple(nacks),
-                    1,
-                    flags,
-                    signed_delay,
-                    payload=e.payload,
-                )
+            head = (sid, self._stream_id, e.seq, ack, words, 1, flags, choke or 0)
+            pkt = Packet(*head, origin, mtu, offline, payload=e.payload)
             data = pkt.encode_signed(keys)
         else:
             window = self.cc.window
             free = window - len(self.unacked)
             # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
             # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
-            delay = 0 if (free < 3 or free < (window + 2) // 3 or not self.send_buffered) else None
+            delay = (
+                0 if (free < 3 or free < (window + 2) // 3 or not self.buffer.buffered) else None
+            )
             if self._options.interactive:
                 delay = 0  # interactive profile: every data packet asks for an ACK at once
             choke = flow.delay_option()
