@@ -219,4 +219,4 @@ def test_options_limits_parse() -> None:
         StreamOptions.from_properties({"i2p.streaming.maxConnPerHour": "1"})
     with pytest.raises(ValueError, match="limits"):
         StreamOptions(max_conns_per_hour=-2)
-    assert Flags.PROFILE_INTERACTIVE == 0x100
+    assert Flags.PROFILE_INTERACTIVE.value == 0x100

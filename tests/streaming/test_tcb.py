@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from i2p_streaming.data import PrivateKeys, SigType
-from i2p_streaming.streaming import StreamManager, StreamOptions
+from i2p_streaming.streaming import DataReceived, Event, PeerClosed, StreamManager, StreamOptions
 from i2p_streaming.streaming import tcb as tcb_mod
 from i2p_streaming.streaming.rto import RttEstimator
 from i2p_streaming.streaming.tcb import TcbCache
+from tests.support.link import FakeLink
 from tests.support.pair import make_pair
 
 
@@ -70,17 +71,16 @@ def test_offline_signed_destinations_open_streams_both_ways(
     pair = make_pair(off_a, off_b)
     pair.a.manager.listen(0)
 
-    def echo_incoming(lk: object, m: StreamManager, ev: object) -> None:
+    def echo_incoming(lk: FakeLink, m: StreamManager, ev: Event) -> None:
         side = pair.side(m)
-        side.on_event(pair.link, ev)  # type: ignore[arg-type]
+        side.on_event(lk, ev)
         inbound = {i.stream_id for i in side.incoming}
-        sid = getattr(ev, "stream_id", None)
-        if sid in inbound and type(ev).__name__ == "DataReceived":
-            side.write(sid, ev.data, pair.link.now)  # type: ignore[attr-defined]
-        elif sid in inbound and type(ev).__name__ == "PeerClosed":
-            side.write(sid, b"", pair.link.now, close=True)
+        if isinstance(ev, DataReceived) and ev.stream_id in inbound:
+            side.write(ev.stream_id, ev.data, lk.now)
+        elif isinstance(ev, PeerClosed) and ev.stream_id in inbound:
+            side.write(ev.stream_id, b"", lk.now, close=True)
 
-    pair.link.on_event = echo_incoming  # type: ignore[assignment]
+    pair.link.on_event = echo_incoming
     for m in (pair.a.manager, pair.b.manager):
         m.epoch_offset = 1_700_000_000.0
     link, a, b = pair.link, pair.a, pair.b

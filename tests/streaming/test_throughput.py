@@ -80,9 +80,9 @@ def echo(keys_a: PrivateKeys, keys_b: PrivateKeys, seed: int, size: int = SIZE) 
     return EchoResult(link.now, pair, sid, sent, rtx)
 
 
-def test_lossy_echo_of_2mb_finishes_fast(keys_a: PrivateKeys, keys_b: PrivateKeys):
+def test_lossy_echo_of_2mb_finishes_fast(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     """2 MB each way at 600 ms RTT and 1 % loss: on average >= 95 kB/s each way (was ~40)."""
-    seconds = []
+    seconds: list[float] = []
     for seed in (1, 2, 3, 4, 5):
         r = echo(keys_a, keys_b, seed)
         assert r.seconds < 35.0, f"seed {seed}: {r.seconds:.1f} simulated s"
@@ -101,7 +101,7 @@ def test_lost_retransmission_is_resent_before_the_rto(
     """A fast retransmission that is lost again is re-sent once later packets are acked
     (FIFO: its copy must have arrived by then), not after the flow stalls and the RTO fires."""
     pair = make_pair(keys_a, keys_b, seed=7, impairment=Impairment(delay=0.3))
-    sends: list[int] = []
+    sends: list[float] = []
 
     def drop(pkt: OutgoingPacket, sender: StreamManager) -> bool:
         # lose data packet 40 and its first retransmission
@@ -151,7 +151,9 @@ def test_sender_stays_within_twice_the_window_of_a_hole(
     assert "out_of_window" not in pair.b.manager.counters
 
 
-def _trained(window: int, rate: float = 100.0, rtts: tuple[float, ...] = (0.5, 0.4)):
+def _trained(
+    window: int, rate: float = 100.0, rtts: tuple[float, ...] = (0.5, 0.4)
+) -> WestwoodController:
     cc = WestwoodController(window, 128, 64)
     for r in rtts:
         cc.on_rtt_sample(r, 0.0)

@@ -9,7 +9,14 @@ import pytest
 
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import InvalidStateError
-from i2p_streaming.streaming import Flags, Packet, State, StreamManager, StreamOptions
+from i2p_streaming.streaming import (
+    Flags,
+    OutgoingPacket,
+    Packet,
+    State,
+    StreamManager,
+    StreamOptions,
+)
 from i2p_streaming.streaming.congestion import RenoController
 from i2p_streaming.streaming.receiving import ReceivePath
 from i2p_streaming.streaming.rto import RttEstimator
@@ -288,3 +295,44 @@ def test_westwood_cuts_to_the_bandwidth_delay_product() -> None:
     assert (cc.window, cc.ssthresh) == (45, 45)  # queueing: cut to the BDP
     cc.on_timeout(4.2)
     assert (cc.window, cc.ssthresh) == (1, 45)
+
+
+def _window_after_one_loss(keys_a: PrivateKeys, keys_b: PrivateKeys, controller: str) -> int:
+    """The sender's smallest window after its window peaked and packet 150 was lost once."""
+    opts = StreamOptions(congestion_control=controller)
+    pair = make_pair(keys_a, keys_b, options=opts, impairment=Impairment(delay=0.1))
+    dropped: list[int] = []
+
+    def drop(pkt: OutgoingPacket, sender: StreamManager) -> bool:
+        big = sender is pair.a.manager and len(pkt.data) > 1000 and not dropped
+        if big and Packet.decode(pkt.data).sequence_num == 150:
+            dropped.append(150)
+            return True
+        return False
+
+    pair.link.drop = drop
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    pair.a.write(sid, bytes(400 * 1800), 0.0, close=True)
+    windows: list[int] = []
+
+    def done() -> bool:
+        windows.append(pair.a.manager.stats(sid).window)
+        return bool(pair.b.peer_closed)
+
+    assert pair.link.run(done, max_time=200.0)
+    assert dropped and pair.a.manager.stats(sid).packets_retransmitted == 1
+    peak = windows.index(max(windows))
+    return min(windows[peak:])
+
+
+def test_congestion_control_is_chosen_by_name(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    # one random loss on an uncongested path: Westwood keeps the window, Reno halves it
+    assert _window_after_one_loss(keys_a, keys_b, "westwood") >= 60
+    assert _window_after_one_loss(keys_a, keys_b, "reno") <= 33
+    opts = StreamOptions.from_properties({"i2p.streaming.congestionControl": "Reno"})
+    assert opts.congestion_control == "reno"
+    assert StreamOptions().congestion_control == "westwood"
+    with pytest.raises(ValueError, match="known: reno, westwood"):
+        StreamOptions.from_properties({"i2p.streaming.congestionControl": "cubic"})
+    with pytest.raises(ValueError, match="'cubic' is not one of reno, westwood"):
+        StreamOptions(congestion_control="cubic")
