@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.streaming.link import FakeLink, Impairment
+from tests.support.link import FakeLink, Impairment
 
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import DataReceived, PeerClosed, StreamManager

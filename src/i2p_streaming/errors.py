@@ -17,8 +17,12 @@ class DataFormatError(ValueError):
     """
 
 
-class InvalidStateError(RuntimeError):
-    """an operation was called on a core object in a state that does not allow it (local misuse)"""
+class InvalidStateError(RuntimeError, ValueError):
+    """Local misuse of a sans-I/O core: a call that the core's current state does not allow
+    (an unknown or finished stream id, a send before the I2CP session is up, ...). It is always
+    the caller's bug, never the peer's or the router's. It is both a ``RuntimeError`` and a
+    ``ValueError``, the bare errors the I2CP and streaming cores raised before, so code that
+    caught those keeps working."""
 
 
 class I2CPError(Exception):

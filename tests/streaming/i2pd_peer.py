@@ -176,6 +176,6 @@ def events_of(events: list[Event], stream_id: int) -> list[str]:
 def session_report(session: Session, log_tail: str = "") -> str:
     """Diagnostics for an assertion message: core counters, last error, i2pd log tail."""
     manager = session.manager
-    return f"counters={manager.counters} last_error={manager.last_error!r}" + (
+    return f"counters={manager.counters} internal_errors={manager.internal_errors}" + (
         f"\n--- i2pd log tail ---\n{log_tail}" if log_tail else ""
     )

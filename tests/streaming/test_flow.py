@@ -7,12 +7,17 @@ import hashlib
 import pytest
 
 from i2p_streaming.data import PrivateKeys
-from i2p_streaming.streaming import ConnectionReset, Packet, StreamManager, StreamOptions
+from i2p_streaming.streaming import (
+    ConnectionReset,
+    OutgoingPacket,
+    Packet,
+    StreamManager,
+    StreamOptions,
+)
 from i2p_streaming.streaming.flow import SEND_DELAY_CHOKE, UNCHOKES_TO_SEND, ReceiveFlow
-from i2p_streaming.streaming.packet import DELAY
-
-from .app import Pair, make_pair
-from .link import Impairment
+from i2p_streaming.streaming.packet import Flags
+from tests.support.link import Impairment
+from tests.support.pair import Pair, make_pair
 
 SIZE = 1 << 20
 BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (128 + 2)
@@ -64,7 +69,7 @@ def test_slow_reader_chokes_sender_which_probes_then_completes(
     assert link.run(lambda: bsid in b.peer_closed, max_time=300.0)
     assert bytes(b.received[bsid]) == data
     assert b.manager.stats(bsid).receive_peak <= BOUND
-    unchoke = [p for p in sent(pair, b.manager) if p.flags & DELAY and p.delay == 0]
+    unchoke = [p for p in sent(pair, b.manager) if p.flags & Flags.DELAY_REQUESTED and p.delay == 0]
     assert len(unchoke) >= UNCHOKES_TO_SEND
     assert not a.reset and not b.reset
 
@@ -77,7 +82,7 @@ def test_lost_unchoke_is_recovered_by_the_probe(keys_a: PrivateKeys, keys_b: Pri
     def drop_unchokes(pkt: object, sender: StreamManager) -> bool:
         if sender is b.manager and b.reading and not lost:
             p = Packet.decode(pkt.data)  # type: ignore[attr-defined]
-            if p.flags & DELAY and p.delay == 0 and not p.payload:
+            if p.flags & Flags.DELAY_REQUESTED and p.delay == 0 and not p.payload:
                 lost.append(link.now)
                 return True  # the first plain unchoke ACK is lost
         return False
@@ -111,27 +116,27 @@ def test_choked_sender_gives_up_when_probes_go_unanswered(
 
 def test_receive_flow_accounting() -> None:
     flow = ReceiveFlow(10_000, 8, 1000, auto_consume=False)
-    assert flow.admit(1000, True, 0)
+    assert flow.admit(1000, True, 0, 0)
     flow.delivered(1000)
+    ooo_bytes = 0
     for i in range(6):  # out of order: never the last packet slot / last MTU
-        assert flow.admit(1000, False, i)
-        flow.ooo_bytes += 1000
-    assert flow.used(6) == (7000, 7)
-    assert not flow.admit(1000, False, 6)  # 8 packets > 8 - 1
+        assert flow.admit(1000, False, i, ooo_bytes)
+        ooo_bytes += 1000
+    assert flow.used(6, ooo_bytes) == (7000, 7)
+    assert not flow.admit(1000, False, 6, ooo_bytes)  # 8 packets > 8 - 1
     assert flow.choking and flow.delay_option() == SEND_DELAY_CHOKE
-    assert flow.admit(1000, True, 6)  # the gap filler still fits
-    assert not flow.admit(3001, True, 6)  # but not more bytes than the bound
-    assert not flow.consumed(500, 6)  # 6500 bytes, 7 packets: above half
-    assert flow.used(6) == (6500, 7)
-    flow.ooo_bytes = 0
-    assert flow.consumed(10_000, 0)  # over-credit is clamped; unchoke now
-    assert flow.used(0) == (0, 0)
+    assert flow.admit(1000, True, 6, ooo_bytes)  # the gap filler still fits
+    assert not flow.admit(3001, True, 6, ooo_bytes)  # but not more bytes than the bound
+    assert not flow.consumed(500, 6, ooo_bytes)  # 6500 bytes, 7 packets: above half
+    assert flow.used(6, ooo_bytes) == (6500, 7)
+    assert flow.consumed(10_000, 0, 0)  # over-credit is clamped; unchoke now
+    assert flow.used(0, 0) == (0, 0)
     assert [flow.delay_option() for _ in range(UNCHOKES_TO_SEND + 1)] == [0] * 8 + [None]
     assert flow.peak_bytes == 8000 and flow.peak_packets == 8
     auto = ReceiveFlow(10_000, 8, 1000, auto_consume=True)
     auto.delivered(5000)
-    assert auto.used(0) == (0, 0) and not auto.consumed(5000, 0)
-    assert flow.admit(0, False, 0)  # empty packets cost no bytes
+    assert auto.used(0, 0) == (0, 0) and not auto.consumed(5000, 0, 0)
+    assert flow.admit(0, False, 0, 0)  # empty packets cost no bytes
 
 
 def test_consumed_arguments(keys_a: PrivateKeys) -> None:
@@ -216,9 +221,9 @@ def test_unanswered_unchoke_is_sent_again(keys_a: PrivateKeys, keys_b: PrivateKe
     bsid = b.incoming[0].stream_id
     dropped: list[Packet] = []
 
-    def drop_first_unchoke(pkt: object, sender: StreamManager) -> bool:
-        p = Packet.decode(pkt.data)  # type: ignore[attr-defined]
-        if sender is b.manager and p.flags & DELAY and p.delay == 0 and not dropped:
+    def drop_first_unchoke(pkt: OutgoingPacket, sender: StreamManager) -> bool:
+        p = Packet.decode(pkt.data)
+        if sender is b.manager and p.flags & Flags.DELAY_REQUESTED and p.delay == 0 and not dropped:
             dropped.append(p)
             return True
         return False

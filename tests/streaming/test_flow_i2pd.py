@@ -48,14 +48,14 @@ async def test_paused_reader_chokes_i2pd_and_gets_every_byte(
     async with create_session(router(i2pd), options=ZERO_HOP) as ours:
         manager = ours.manager
         choked: asyncio.Future[None] = loop.create_future()
-        count = manager.count
+        receive = manager.receive_payload
 
-        def counting(name: str) -> None:  # instrument: the first refused packet
-            count(name)
-            if name == "receive_buffer_full" and not choked.done():
+        def receiving(payload: bytes, src_port: int, dst_port: int, now: float) -> None:
+            receive(payload, src_port, dst_port, now)  # instrument: the first refused packet
+            if "receive_buffer_full" in manager.counters and not choked.done():
                 choked.set_result(None)
 
-        manager.count = counting  # type: ignore[method-assign]
+        manager.receive_payload = receiving  # type: ignore[method-assign]
         result: asyncio.Future[tuple[str, int]] = loop.create_future()
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -92,5 +92,5 @@ async def test_paused_reader_chokes_i2pd_and_gets_every_byte(
         assert manager.counters["receive_buffer_full"] >= 1
         if stats is not None:
             assert stats.receive_peak <= BOUND and stats.bytes_received == SIZE
-        assert manager.last_error is None
+        assert manager.internal_errors == 0
         await asyncio.to_thread(done.wait, 30)

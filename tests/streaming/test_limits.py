@@ -11,9 +11,7 @@ from i2p_streaming.data import PrivateKeys, b64encode
 from i2p_streaming.streaming import Flags, Packet, StreamManager, StreamOptions
 from i2p_streaming.streaming import limits as limits_mod
 from i2p_streaming.streaming.limits import http_429
-from i2p_streaming.streaming.packet import CLOSE, FROM, RESET, SIG, SYN
-
-from .app import make_pair
+from tests.support.pair import make_pair
 
 _PEERS: list[PrivateKeys] = []
 
@@ -46,7 +44,11 @@ def server(keys: PrivateKeys, **opts: object) -> StreamManager:
 
 
 def is_syn_reply(out: list[Packet]) -> bool:
-    return len(out) == 1 and bool(out[0].flags & SYN) and not out[0].flags & (CLOSE | RESET)
+    return (
+        len(out) == 1
+        and bool(out[0].flags & Flags.SYNCHRONIZE)
+        and not out[0].flags & (Flags.CLOSE | Flags.RESET)
+    )
 
 
 def test_access_list_allow_and_deny(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -95,7 +97,7 @@ def test_per_peer_minute_limit_reset_then_silence(keys_a: PrivateKeys, keys_b: P
     assert all(is_syn_reply(a) for a in answers[:2])
     for out in answers[2:5]:  # over the limit by 1..3: a signed RESET with FROM
         [rst] = out
-        assert rst.flags == RESET | SIG | FROM
+        assert rst.flags == Flags.RESET | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
         assert rst.from_destination == keys_b.destination
         assert rst.sequence_num == 0 and rst.ack_through == 0 and rst.receive_stream_id
     assert answers[5:] == [[], [], []]  # more than 3 over: silence
@@ -113,7 +115,10 @@ def test_total_hour_limit_and_http_action(keys_a: PrivateKeys, keys_b: PrivateKe
     assert all(is_syn_reply(a) for a in answers[:3])
     for out in answers[3:]:
         [reply] = out
-        assert reply.flags == SYN | CLOSE | SIG | FROM
+        assert (
+            reply.flags
+            == Flags.SYNCHRONIZE | Flags.CLOSE | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
+        )
         assert reply.payload.startswith(b"HTTP/1.1 429 ")
         assert b"\r\nRetry-After: 3600\r\n" in reply.payload
         assert reply.payload == http_429(3600)
@@ -134,15 +139,21 @@ def test_limit_actions_on_day_limit(
     if expected is None:
         assert out == []
     elif expected == "reset":
-        assert [p.flags for p in out] == [RESET | SIG | FROM]
+        assert [p.flags for p in out] == [
+            Flags.RESET | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
+        ]
     else:
         [reply] = out
-        assert reply.flags == SYN | CLOSE | SIG | FROM and reply.payload == expected
+        assert (
+            reply.flags
+            == Flags.SYNCHRONIZE | Flags.CLOSE | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
+            and reply.payload == expected
+        )
         assert reply.send_stream_id == Packet.decode(syn).receive_stream_id
     # local port 443 always gets a RESET instead of a text
     if expected not in (None, "reset"):
         assert [p.flags for p in offer(m, syn_from(keys_a, keys_b, 3), dst=443)] == [
-            RESET | SIG | FROM
+            Flags.RESET | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
         ]
 
 
@@ -190,7 +201,7 @@ def test_syn_flood_leaves_memory_flat(keys_b: PrivateKeys, monkeypatch: pytest.M
     assert m.counters["refused_throttle"] == 10_000
     assert len(m.stream_ids) == 1 and m.next_event() is None
     assert m.admission.tracked_peers() <= 20
-    assert len(m._pending) == 0 and len(m._out) == 0 and len(m._heap) <= 4
+    assert len(m._pending) == 0 and len(m._ctx.out) == 0 and len(m._ctx.timers) <= 4
     assert len(m._closed) == 0 and len(m._recent_syn) == 0
 
 
@@ -208,4 +219,4 @@ def test_options_limits_parse() -> None:
         StreamOptions.from_properties({"i2p.streaming.maxConnPerHour": "1"})
     with pytest.raises(ValueError, match="limits"):
         StreamOptions(max_conns_per_hour=-2)
-    assert Flags.PROFILE_INTERACTIVE == 0x100
+    assert Flags.PROFILE_INTERACTIVE.value == 0x100

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from i2p_streaming.data import Destination, PrivateKeys, SigType
 from i2p_streaming.errors import DataFormatError
+from i2p_streaming.streaming import packet as packet_mod
 from i2p_streaming.streaming.packet import (
     MAX_PAYLOAD_SIZE,
     Flags,
@@ -83,16 +84,26 @@ def test_captured_syn_tampered_fails_verification(name: str) -> None:
 
 
 def test_flag_values() -> None:
-    assert Flags.SYNCHRONIZE == 1
-    assert Flags.CLOSE == 2
-    assert Flags.RESET == 4
-    assert Flags.SIGNATURE_INCLUDED == 8
-    assert Flags.FROM_INCLUDED == 0x20
-    assert Flags.DELAY_REQUESTED == 0x40
-    assert Flags.MAX_PACKET_SIZE_INCLUDED == 0x80
-    assert Flags.ECHO == 0x200
-    assert Flags.NO_ACK == 0x400
-    assert Flags.OFFLINE_SIGNATURE == 0x800
+    values = {
+        "SYNCHRONIZE": 1,
+        "CLOSE": 2,
+        "RESET": 4,
+        "SIGNATURE_INCLUDED": 8,
+        "SIGNATURE_REQUESTED": 0x10,
+        "FROM_INCLUDED": 0x20,
+        "DELAY_REQUESTED": 0x40,
+        "MAX_PACKET_SIZE_INCLUDED": 0x80,
+        "PROFILE_INTERACTIVE": 0x100,
+        "ECHO": 0x200,
+        "NO_ACK": 0x400,
+        "OFFLINE_SIGNATURE": 0x800,
+    }
+    assert {f.name: f.value for f in Flags} == values
+    # the plain-int copies the per-packet code uses carry the members' names and values
+    for name in (n for n in values if hasattr(packet_mod, n)):
+        copy = getattr(packet_mod, name)
+        assert type(copy) is int and copy == values[name], name
+    assert packet_mod.OPTION_BITS == 0x8E8
 
 
 def test_minimal_plain_ack_layout() -> None:

@@ -7,10 +7,9 @@ import pytest
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import Packet, StreamManager, StreamOptions
 from i2p_streaming.streaming.options import PROFILE_INTERACTIVE
-from i2p_streaming.streaming.packet import DELAY, SYN
-from i2p_streaming.streaming.profiles import INTERACTIVE_MAX_WINDOW, PROFILE_INTERACTIVE_FLAG
-
-from .app import Pair, make_pair
+from i2p_streaming.streaming.packet import Flags
+from i2p_streaming.streaming.profiles import INTERACTIVE_MAX_WINDOW
+from tests.support.pair import Pair, make_pair
 
 BULK = StreamOptions()
 INTERACTIVE = StreamOptions.from_properties({"i2p.streaming.profile": "2"})
@@ -21,7 +20,7 @@ def data_packets(pair: Pair, manager: StreamManager) -> list[Packet]:
     for d in pair.link.sent:
         if d.sender is manager:
             p = Packet.decode(d.packet.data)
-            if p.payload and not p.flags & SYN:
+            if p.payload and not p.flags & Flags.SYNCHRONIZE:
                 out.append(p)
     return out
 
@@ -52,7 +51,7 @@ def test_bulk_coalesces_interactive_sends_at_once(keys_a: PrivateKeys, keys_b: P
     assert sum(len(p.payload) for p in bulk) == 2000
     assert [len(p.payload) for p in bulk] == [200] * 10
     # interactive asks for an immediate ACK on every data packet
-    assert all(p.flags & DELAY and p.delay == 0 for p in inter)
+    assert all(p.flags & Flags.DELAY_REQUESTED and p.delay == 0 for p in inter)
 
 
 def test_bulk_sends_full_packets_at_once(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -101,14 +100,16 @@ def test_interactive_flag_in_syn_and_small_window(keys_a: PrivateKeys, keys_b: P
     assert link.run(lambda: len(b.peer_closed) == 1)
     packets = [(d.sender, Packet.decode(d.packet.data)) for d in link.sent]
     syn = next(p for s, p in packets if s is a.manager)
-    assert syn.flags & SYN and syn.flags & PROFILE_INTERACTIVE_FLAG
+    assert syn.flags & Flags.SYNCHRONIZE and syn.flags & Flags.PROFILE_INTERACTIVE
     assert all(
-        not p.flags & PROFILE_INTERACTIVE_FLAG
+        not p.flags & Flags.PROFILE_INTERACTIVE
         for s, p in packets
         if s is a.manager and p is not syn
     )
     reply = next(p for s, p in packets if s is b.manager)
-    assert reply.flags & SYN and not reply.flags & PROFILE_INTERACTIVE_FLAG  # b is bulk
+    assert (
+        reply.flags & Flags.SYNCHRONIZE and not reply.flags & Flags.PROFILE_INTERACTIVE
+    )  # b is bulk
     assert a.manager.stats(sid).window <= INTERACTIVE_MAX_WINDOW
     assert INTERACTIVE.profile == PROFILE_INTERACTIVE and INTERACTIVE.interactive
     # a bulk sender's window grows past the interactive cap on the same transfer

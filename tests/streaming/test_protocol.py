@@ -11,28 +11,30 @@ from i2p_streaming.data import PrivateKeys, SigType
 from i2p_streaming.streaming import (
     ConnectionFailed,
     ConnectionReset,
+    Event,
     Flags,
     IncomingConnection,
     OutgoingPacket,
     Packet,
+    PeerClosed,
     PingAnswered,
     PingTimeout,
     State,
     StreamManager,
     StreamOptions,
 )
-from i2p_streaming.streaming.connection import ACK_EVERY_PACKETS, ACK_IDLE_GAPS, ACK_IDLE_MIN
 from i2p_streaming.streaming.packet import verify_packet
-
-from .app import make_pair
-from .link import Impairment
+from i2p_streaming.streaming.receiving import ACK_EVERY_PACKETS, ACK_IDLE_GAPS, ACK_IDLE_MIN
+from tests.support.asserts import assert_events, assert_sent, decode_sent
+from tests.support.link import FakeLink, Impairment
+from tests.support.pair import make_pair
 
 SYN_FLAGS = 0x4E9  # SYN|SIG|FROM|DELAY|MTU|NO_ACK, as Java
 SYN_REPLY_FLAGS = 0x0E9  # SYN|SIG|FROM|DELAY|MTU
 
 
-def sent_packets(link: object, sender: StreamManager) -> list[Packet]:
-    return [Packet.decode(d.packet.data) for d in link.sent if d.sender is sender]  # type: ignore[attr-defined]
+def sent_packets(link: FakeLink, sender: StreamManager) -> list[Packet]:
+    return decode_sent(link.sent_by(sender))
 
 
 def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -57,7 +59,7 @@ def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> No
     assert verify_packet(first[0].data, syn)
     [inc] = b.incoming
     assert inc == IncomingConnection(inc.stream_id, keys_a.destination, 80, 1234)
-    [reply] = sent_packets(link, b.manager)
+    [reply] = assert_sent(link.sent_by(b.manager), Flags.SYNCHRONIZE)
     assert reply.flags == SYN_REPLY_FLAGS
     assert (reply.send_stream_id, reply.receive_stream_id) == (sid, inc.stream_id)
     assert (reply.sequence_num, reply.ack_through, reply.nacks) == (0, 0, ())
@@ -70,7 +72,7 @@ def test_handshake_exact_packets(keys_a: PrivateKeys, keys_b: PrivateKeys) -> No
     assert a.manager.stats(sid).rtt == pytest.approx(0.1)
     # the SYN reply asked for DELAY 0: acked after min(120 ms, RTT/8) = 12.5 ms
     assert b.manager.stats(inc.stream_id).rtt == pytest.approx(0.1125)
-    assert a.manager.last_error is None and b.manager.last_error is None
+    assert a.manager.internal_errors == 0 and b.manager.internal_errors == 0
 
 
 def test_zero_rtt_data_in_syn(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -91,14 +93,13 @@ def test_syn_close_request_response_in_one_round_trip(
     link, a, b = pair.link, pair.a, pair.b
     link.record = True
 
-    def server(lk: object, m: StreamManager, ev: object) -> None:
-        side = pair.side(m)
-        side.on_event(link, ev)  # type: ignore[arg-type]
-        if m is b.manager and type(ev).__name__ == "PeerClosed":
-            sid = ev.stream_id  # type: ignore[attr-defined]
-            b.write(sid, b"RESPONSE:" + bytes(b.received[sid]), link.now, close=True)
+    def server(lk: FakeLink, m: StreamManager, ev: Event) -> None:
+        pair.side(m).on_event(lk, ev)
+        if m is b.manager and isinstance(ev, PeerClosed):
+            sid = ev.stream_id
+            b.write(sid, b"RESPONSE:" + bytes(b.received[sid]), lk.now, close=True)
 
-    link.on_event = server  # type: ignore[assignment]
+    link.on_event = server
     sid = a.manager.connect(keys_b.destination, now=0.0, data=b"request", close=True)
     assert link.run(lambda: sid in a.peer_closed)
     assert link.now == pytest.approx(0.1)
@@ -206,7 +207,7 @@ def test_refused_without_listener(keys_a: PrivateKeys, keys_b: PrivateKeys) -> N
     assert link.now == pytest.approx(0.1)
     ev = a.failed[sid]
     assert ev.refused and "refused" in ev.reason
-    [rst] = sent_packets(link, b.manager)
+    [rst] = assert_sent(link.sent_by(b.manager), Flags.RESET)
     assert rst.flags == Flags.RESET | Flags.SIGNATURE_INCLUDED | Flags.FROM_INCLUDED
     assert rst.send_stream_id == sid
     assert b.manager.counters["refused_no_listener"] == 1
@@ -238,11 +239,13 @@ def test_ping_pong_and_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None
     link.record = True
     pid = a.manager.ping(keys_b.destination, 0.0, payload=b"x" * 32)
     assert link.run(lambda: any(isinstance(e, PingAnswered) for e in link.events_of(a.manager)))
+    assert_events(link.events_of(a.manager), PingAnswered)
     [ev] = link.events_of(a.manager)
-    assert ev == PingAnswered(pid, pytest.approx(0.1), b"x" * 32)
-    ping = sent_packets(link, a.manager)[0]
+    assert isinstance(ev, PingAnswered) and (ev.ping_id, ev.payload) == (pid, b"x" * 32)
+    assert ev.rtt == pytest.approx(0.1)
+    [ping] = assert_sent(link.sent_by(a.manager), Flags.ECHO)
     assert ping.flags == 0x628 and ping.send_stream_id == pid
-    pong = sent_packets(link, pair.b.manager)[0]
+    [pong] = assert_sent(link.sent_by(pair.b.manager), Flags.ECHO)
     assert pong.flags == 0x608 and pong.receive_stream_id == pid
     with pytest.raises(ValueError, match="32 bytes"):
         a.manager.ping(keys_b.destination, 0.0, payload=bytes(33))
@@ -259,7 +262,7 @@ def test_pings_not_answered_when_disabled(keys_a: PrivateKeys, keys_b: PrivateKe
     pair = make_pair(keys_a, keys_b, options=StreamOptions(answer_pings=False))
     pair.a.manager.ping(keys_b.destination, 0.0, timeout=2.0)
     pair.link.run()
-    assert [type(e).__name__ for e in pair.link.events_of(pair.a.manager)] == ["PingTimeout"]
+    assert_events(pair.link.events_of(pair.a.manager), PingTimeout)
     assert pair.b.manager.counters["ping_ignored"] == 1
 
 

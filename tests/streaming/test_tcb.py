@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from i2p_streaming.data import PrivateKeys, SigType
-from i2p_streaming.streaming import StreamManager, StreamOptions
+from i2p_streaming.streaming import DataReceived, Event, PeerClosed, StreamManager, StreamOptions
 from i2p_streaming.streaming import tcb as tcb_mod
+from i2p_streaming.streaming.rto import RttEstimator
 from i2p_streaming.streaming.tcb import TcbCache
-
-from .app import make_pair
+from tests.support.link import FakeLink
+from tests.support.pair import make_pair
 
 
 def test_second_connection_is_seeded_by_the_first(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -31,43 +32,33 @@ def test_second_connection_is_seeded_by_the_first(keys_a: PrivateKeys, keys_b: P
     # the responder seeds its side too
     assert len(pair.b.manager.tcb) == 1
     # without sharing, the 9 s initial RTO
-    plain = StreamManager(keys_a, StreamOptions(tcb_share=False))
-    plain.tcb = a.manager.tcb
+    plain = StreamManager(keys_a, StreamOptions(tcb_share=False), tcb=a.manager.tcb)
     s3 = plain.connect(keys_b.destination, now=link.now)
     assert plain.stats(s3).rto == 9.0 and plain.stats(s3).rtt is None
 
 
-class _Conn:
-    """Just what TcbCache reads and writes."""
-
-    def __init__(self, peer_hash: bytes, srtt: float, rttvar: float, window: int) -> None:
-        from i2p_streaming.streaming.congestion import RenoController
-        from i2p_streaming.streaming.rto import RttEstimator
-
-        self.options = StreamOptions()
-        self.rtt = RttEstimator()
-        if srtt:
-            self.rtt.update(srtt)
-            self.rtt.srtt, self.rtt.rttvar = srtt, rttvar
-        self.cc = RenoController(3, 128)
-        self.cc.window = window
-        self.tcb_seeded = False
-        self.peer = type("P", (), {"hash": peer_hash})()
+def _rtt(srtt: float, rttvar: float) -> RttEstimator:
+    """An estimator that measured ``srtt``/``rttvar`` (none at all when ``srtt`` is 0)."""
+    rtt = RttEstimator()
+    if srtt:
+        rtt.seed(srtt, rttvar)
+    return rtt
 
 
 def test_blend_expiry_and_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = TcbCache()
-    cache.store(_Conn(b"p" * 32, 0.0, 0.0, 10), 0.0)  # no own RTT sample: not stored
+    cache.store(b"p" * 32, _rtt(0.0, 0.0), 10, False, 0.0)  # no own RTT sample: not stored
+    cache.store(b"p" * 32, _rtt(1.0, 0.4), 10, True, 0.0)  # only the seeded sample: neither
     assert len(cache) == 0
-    cache.store(_Conn(b"p" * 32, 1.0, 0.4, 100), 0.0)
+    cache.store(b"p" * 32, _rtt(1.0, 0.4), 100, False, 0.0)
     e = cache.get(b"p" * 32, 1.0)
     assert e is not None and (e.rtt, e.rttvar, e.window) == (1.0, 0.4, 64)
-    cache.store(_Conn(b"p" * 32, 2.0, 0.8, 32), 10.0)
-    assert (e.rtt, e.rttvar, e.window) == (pytest.approx(1.25), pytest.approx(0.5), 56)
+    cache.store(b"p" * 32, _rtt(2.0, 0.8), 32, False, 10.0)
+    assert e.rtt == pytest.approx(1.25) and e.rttvar == pytest.approx(0.5) and e.window == 56
     assert cache.get(b"p" * 32, 10.0 + 601.0) is None and len(cache) == 0  # expired
     monkeypatch.setattr(tcb_mod, "MAX_ENTRIES", 3)
     for i in range(5):
-        cache.store(_Conn(bytes([i]) * 32, 1.0, 0.1, 5), 20.0)
+        cache.store(bytes([i]) * 32, _rtt(1.0, 0.1), 5, False, 20.0)
     assert len(cache) == 3 and cache.get(bytes([0]) * 32, 20.0) is None
 
 
@@ -80,17 +71,16 @@ def test_offline_signed_destinations_open_streams_both_ways(
     pair = make_pair(off_a, off_b)
     pair.a.manager.listen(0)
 
-    def echo_incoming(lk: object, m: StreamManager, ev: object) -> None:
+    def echo_incoming(lk: FakeLink, m: StreamManager, ev: Event) -> None:
         side = pair.side(m)
-        side.on_event(pair.link, ev)  # type: ignore[arg-type]
+        side.on_event(lk, ev)
         inbound = {i.stream_id for i in side.incoming}
-        sid = getattr(ev, "stream_id", None)
-        if sid in inbound and type(ev).__name__ == "DataReceived":
-            side.write(sid, ev.data, pair.link.now)  # type: ignore[attr-defined]
-        elif sid in inbound and type(ev).__name__ == "PeerClosed":
-            side.write(sid, b"", pair.link.now, close=True)
+        if isinstance(ev, DataReceived) and ev.stream_id in inbound:
+            side.write(ev.stream_id, ev.data, lk.now)
+        elif isinstance(ev, PeerClosed) and ev.stream_id in inbound:
+            side.write(ev.stream_id, b"", lk.now, close=True)
 
-    pair.link.on_event = echo_incoming  # type: ignore[assignment]
+    pair.link.on_event = echo_incoming
     for m in (pair.a.manager, pair.b.manager):
         m.epoch_offset = 1_700_000_000.0
     link, a, b = pair.link, pair.a, pair.b
@@ -102,10 +92,10 @@ def test_offline_signed_destinations_open_streams_both_ways(
     assert bytes(a.received[s_ab]) == payload  # echoed by b (transient key)
     assert bytes(b.received[s_ba]) == payload[::-1]
     for m in (a.manager, b.manager):
-        assert "bad_signature" not in m.counters and m.last_error is None
+        assert "bad_signature" not in m.counters and m.internal_errors == 0
     from i2p_streaming.streaming import Packet
-    from i2p_streaming.streaming.packet import OFFLINE
+    from i2p_streaming.streaming.packet import Flags
 
     signed = [Packet.decode(d.packet.data) for d in link.sent]
-    assert any(p.flags & OFFLINE for p in signed)
+    assert any(p.flags & Flags.OFFLINE_SIGNATURE for p in signed)
     assert all(p.offline_signature is not None for p in signed if p.from_destination is not None)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
 
 from i2p_streaming.data import PrivateKeys
-from i2p_streaming.streaming import Flags, Packet, State, StreamManager, StreamOptions
+from i2p_streaming.errors import InvalidStateError
+from i2p_streaming.streaming import (
+    Flags,
+    OutgoingPacket,
+    Packet,
+    State,
+    StreamManager,
+    StreamOptions,
+)
 from i2p_streaming.streaming.congestion import RenoController
+from i2p_streaming.streaming.receiving import ReceivePath
 from i2p_streaming.streaming.rto import RttEstimator
-
-from .app import make_pair
-from .link import Impairment
+from i2p_streaming.streaming.timers import Timer, TimerHeap
+from tests.support.link import Impairment
+from tests.support.pair import make_pair
 
 
 def test_options_from_properties() -> None:
@@ -182,15 +192,19 @@ def test_close_is_idempotent_and_lost_peer_close(keys_a: PrivateKeys, keys_b: Pr
     assert stats_sent == 1
 
 
-def test_heap_compaction_keeps_deadlines(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
-    m = StreamManager(keys_a)
-    sid = m.connect(keys_b.destination, now=0.0)
-    m.payloads_to_send(0.0)
-    conn = m._conns[sid]
+def test_heap_compaction_keeps_deadlines() -> None:
+    heap = TimerHeap()
+    timer = Timer(lambda now: None)
     for i in range(600):  # deadlines moving earlier push new entries
-        m.schedule(conn, 8.0 - i * 0.001)
-    assert len(m._heap) < 600
-    assert m.get_timer() == pytest.approx(8.0 - 0.599)
+        heap.schedule(timer, 8.0 - i * 0.001)
+    assert len(heap) < 600
+    assert heap.next_deadline() == pytest.approx(8.0 - 0.599)
+    heap.schedule(timer, 9.0)  # later: ignored, the earlier deadline stands
+    assert heap.pop_due(7.0) == []
+    assert heap.pop_due(8.0) == [timer] and timer.at is None and heap.next_deadline() is None
+    heap.schedule(timer, 1.0)
+    heap.cancel(timer)
+    assert heap.next_deadline() is None and heap.pop_due(2.0) == []
 
 
 def test_out_queue_is_bounded(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -203,15 +217,50 @@ def test_out_queue_is_bounded(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     assert m.counters["out_queue_full"] == 6
 
 
-def test_internal_errors_are_contained(keys_b: PrivateKeys) -> None:
-    m = StreamManager(keys_b)
+def test_internal_errors_are_logged_counted_and_dropped(
+    keys_a: PrivateKeys,
+    keys_b: PrivateKeys,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pair = make_pair(keys_a, keys_b)
+    link, a, b = pair.link, pair.a, pair.b
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
 
-    def boom(*args: object) -> None:
-        raise RuntimeError("bug")
+    def boom(self: ReceivePath, *args: object) -> int:
+        raise RuntimeError("bug in accept")
 
-    m._dispatch = boom  # type: ignore[method-assign]
-    m.receive_payload(Packet(1, 2, 3, 4).encode(), 0, 0, 0.0)
-    assert isinstance(m.last_error, RuntimeError) and m.counters["internal_error"] == 1
+    monkeypatch.setattr(ReceivePath, "accept", boom)
+    with caplog.at_level(logging.ERROR, logger="i2p_streaming.streaming.manager"):
+        a.write(sid, b"hello", link.now)
+        # the data packet reaches b, whose core fails on it
+        assert link.run(lambda: b.manager.internal_errors > 0)
+    assert b.manager.internal_errors == 1 and b.manager.counters["internal_error"] == 1
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.exc_info is not None and "bug in accept" in str(record.exc_info[1])
+    assert "packet dropped" in record.getMessage()
+    assert not b.received  # dropped, not half-delivered
+    monkeypatch.undo()
+    assert link.run(lambda: bytes(b.received[b.incoming[0].stream_id]) == b"hello")
+    assert a.manager.stats(sid).packets_retransmitted >= 1  # the dropped packet came again
+    assert a.manager.internal_errors == 0
+
+
+def test_caller_misuse_raises_invalid_state(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    m = StreamManager(keys_a)
+    for call in (
+        lambda: m.send(12345, b"x", 0.0),
+        lambda: m.close(12345, 0.0),
+        lambda: m.stats(12345),
+    ):
+        with pytest.raises(InvalidStateError, match="unknown stream id 12345"):
+            call()
+    assert issubclass(InvalidStateError, ValueError)  # shells that catch ValueError still do
+    sid = m.connect(keys_b.destination, now=0.0)
+    m.close(sid, 0.0)
+    with pytest.raises(BrokenPipeError):
+        m.send(sid, b"x", 0.0)
 
 
 def test_reordering_link_triggers_fast_retransmit(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
@@ -246,3 +295,44 @@ def test_westwood_cuts_to_the_bandwidth_delay_product() -> None:
     assert (cc.window, cc.ssthresh) == (45, 45)  # queueing: cut to the BDP
     cc.on_timeout(4.2)
     assert (cc.window, cc.ssthresh) == (1, 45)
+
+
+def _window_after_one_loss(keys_a: PrivateKeys, keys_b: PrivateKeys, controller: str) -> int:
+    """The sender's smallest window after its window peaked and packet 150 was lost once."""
+    opts = StreamOptions(congestion_control=controller)
+    pair = make_pair(keys_a, keys_b, options=opts, impairment=Impairment(delay=0.1))
+    dropped: list[int] = []
+
+    def drop(pkt: OutgoingPacket, sender: StreamManager) -> bool:
+        big = sender is pair.a.manager and len(pkt.data) > 1000 and not dropped
+        if big and Packet.decode(pkt.data).sequence_num == 150:
+            dropped.append(150)
+            return True
+        return False
+
+    pair.link.drop = drop
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    pair.a.write(sid, bytes(400 * 1800), 0.0, close=True)
+    windows: list[int] = []
+
+    def done() -> bool:
+        windows.append(pair.a.manager.stats(sid).window)
+        return bool(pair.b.peer_closed)
+
+    assert pair.link.run(done, max_time=200.0)
+    assert dropped and pair.a.manager.stats(sid).packets_retransmitted == 1
+    peak = windows.index(max(windows))
+    return min(windows[peak:])
+
+
+def test_congestion_control_is_chosen_by_name(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    # one random loss on an uncongested path: Westwood keeps the window, Reno halves it
+    assert _window_after_one_loss(keys_a, keys_b, "westwood") >= 60
+    assert _window_after_one_loss(keys_a, keys_b, "reno") <= 33
+    opts = StreamOptions.from_properties({"i2p.streaming.congestionControl": "Reno"})
+    assert opts.congestion_control == "reno"
+    assert StreamOptions().congestion_control == "westwood"
+    with pytest.raises(ValueError, match="known: reno, westwood"):
+        StreamOptions.from_properties({"i2p.streaming.congestionControl": "cubic"})
+    with pytest.raises(ValueError, match="'cubic' is not one of reno, westwood"):
+        StreamOptions(congestion_control="cubic")

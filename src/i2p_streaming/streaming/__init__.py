@@ -3,12 +3,10 @@
 See :class:`StreamManager` for the inputs/outputs contract.
 """
 
-from i2p_streaming.streaming.connection import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.events import (
     ConnectionClosed,
     ConnectionEstablished,
     ConnectionFailed,
-    ConnectionRequested,
     ConnectionReset,
     DataReceived,
     Event,
@@ -21,12 +19,12 @@ from i2p_streaming.streaming.events import (
 from i2p_streaming.streaming.manager import StreamManager
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import Flags, Packet
+from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 
 __all__ = [
     "ConnectionClosed",
     "ConnectionEstablished",
     "ConnectionFailed",
-    "ConnectionRequested",
     "ConnectionReset",
     "DataReceived",
     "Event",

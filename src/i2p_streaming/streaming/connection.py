@@ -1,105 +1,103 @@
-"""One stream's sans-I/O state: sequence numbers, acks, retransmission, close and reset.
+"""One stream's lifecycle: handshake, close, reset and timers (:class:`Connection`).
 
-A :class:`Connection` is owned by its :class:`~i2p_streaming.streaming.manager.StreamManager`,
-which routes packets to :meth:`Connection.receive`, calls :meth:`Connection.flush` from
-``payloads_to_send`` and :meth:`Connection.on_timer` from ``handle_timer``. Applications talk
-to the manager, never to a connection directly.
-
-The receive path (:class:`~i2p_streaming.streaming.receiving.ReceiveSide`, ``receiving.py``)
-and the send path with the acks we receive (:class:`~i2p_streaming.streaming.sending.SendSide`,
-``sending.py``) are mixins of :class:`Connection`; this module holds its state, the application
-side, timers and endings.
+A connection is built by the :class:`~i2p_streaming.streaming.manager.StreamManager` and
+handed the manager's :class:`~i2p_streaming.streaming.context.StreamContext`, which it writes
+into (events, packets, timers, counters, the streams that ended); it never sees the manager.
+It checks each packet addressed to the stream (signature, stream ids, SYN reply, RESET) and
+delegates the rest to its two parts: the send path (:class:`~i2p_streaming.streaming.sending.
+SendPath`: send buffer, unacked packets, retransmission, congestion control) and the receive
+path (:class:`~i2p_streaming.streaming.receiving.ReceivePath`: in-order delivery, receive
+buffer, ACK timing). Applications talk to the manager, never to a connection directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import CongestionController, WestwoodController
-from i2p_streaming.streaming.events import ConnectionClosed, ConnectionFailed, ConnectionReset
-from i2p_streaming.streaming.flow import ReceiveFlow, persist_timeout
-from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import CLOSE, NO_ACK, RESET, SYN, Packet, PeerKey
-from i2p_streaming.streaming.profiles import Coalescer, max_window
-from i2p_streaming.streaming.receiving import (
-    ACK_EVERY_PACKETS,
-    ACK_IDLE_GAPS,
-    ACK_IDLE_MIN,
-    CHOKE_THRESHOLD,
-    DEFAULT_PEER_MTU,
-    MIN_MTU,
-    ReceiveSide,
+from i2p_streaming.streaming.congestion import create_controller
+from i2p_streaming.streaming.context import StreamContext
+from i2p_streaming.streaming.events import (
+    ConnectionClosed,
+    ConnectionEstablished,
+    ConnectionFailed,
+    ConnectionReset,
+    SendBufferAvailable,
 )
+from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.packet import (
+    CLOSE,
+    DELAY_REQUESTED,
+    NO_ACK,
+    RESET,
+    SIGNATURE_INCLUDED,
+    SYNCHRONIZE,
+    Packet,
+    PeerKey,
+    encode_plain,
+    peer_key_of,
+    verify_packet,
+)
+from i2p_streaming.streaming.profiles import max_window
+from i2p_streaming.streaming.receiving import DROPPED, DUPLICATE, ReceivePath
+from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.rto import RttEstimator
 from i2p_streaming.streaming.sending import (
-    FAST_RETRANSMIT_NACKS,
-    MAX_SEQ_SPAN,
-    OutgoingPacket,
-    SendSide,
-    State,
-    _Sent,
+    RTO_CLOSE_ABANDONED,
+    RTO_FLUSH,
+    RTO_GIVE_UP,
+    RTO_PROBES_UNANSWERED,
+    SendPath,
 )
+from i2p_streaming.streaming.tcb import MAX_WINDOW, TcbEntry
+from i2p_streaming.streaming.timers import Timer
 
-if TYPE_CHECKING:
-    from i2p_streaming.streaming.manager import StreamManager
+__all__ = ["CHOKE_THRESHOLD", "DEFAULT_PEER_MTU", "MIN_MTU", "Connection"]
 
-__all__ = [
-    "Connection",
-    "OutgoingPacket",
-    "State",
-    "StreamStats",
-    # defined in receiving.py / sending.py, still importable from here
-    "ACK_EVERY_PACKETS",
-    "ACK_IDLE_GAPS",
-    "ACK_IDLE_MIN",
-    "CHOKE_THRESHOLD",
-    "DEFAULT_PEER_MTU",
-    "FAST_RETRANSMIT_NACKS",
-    "MAX_SEQ_SPAN",
-    "MIN_MTU",
-]
-
-MAX_RESEND_BURST = 16
-#: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
-#: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
-CLOSE_GIVE_UP_SENDS = 3
+#: Assumed peer MTU when its SYN / SYN reply carries none (Java).
+DEFAULT_PEER_MTU = 1730
+#: Smallest peer MTU we accept; smaller advertised values are raised to it (Java).
+MIN_MTU = 512
+#: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
+CHOKE_THRESHOLD = 60000
+#: Flags that make a packet carry a signature we must check.
+_SIGNED = SIGNATURE_INCLUDED | SYNCHRONIZE | CLOSE | RESET
 
 
-@dataclass(frozen=True, slots=True)
-class StreamStats:
-    """A snapshot of one stream's counters (``manager.stats(stream_id)``)."""
-
-    stream_id: int
-    peer_stream_id: int
-    state: State
-    rtt: float | None
-    rto: float
-    window: int
-    mtu: int
-    bytes_sent: int
-    bytes_received: int
-    packets_sent: int
-    packets_received: int
-    packets_retransmitted: int
-    packets_dropped: int
-    unacked: int
-    send_buffered: int
-    #: bytes held for the application (unread + out of order) and the most ever held
-    receive_buffered: int = 0
-    receive_peak: int = 0
-    #: we choke the peer (our receive buffer is full) / the peer chokes us
-    choking: bool = False
-    choked: bool = False
+def _peer_mtu(value: int | None) -> int:
+    return DEFAULT_PEER_MTU if value is None else max(value, MIN_MTU)
 
 
-class Connection(ReceiveSide, SendSide):
-    """State of one stream (see module docstring)."""
+class Connection:
+    """One stream (see the module docstring). ``seed``: remembered RTT and window of the
+    peer (:mod:`~i2p_streaming.streaming.tcb`) to start from."""
+
+    __slots__ = (
+        "_connect_deadline",
+        "_ctx",
+        "_last_activity",
+        "_last_heard",
+        "_timer",
+        "_tw_deadline",
+        "ended_at",
+        "initiator",
+        "local_port",
+        "options",
+        "packets_dropped",
+        "packets_received",
+        "peer",
+        "peer_id",
+        "peer_key",
+        "recv",
+        "remote_port",
+        "rtt",
+        "send",
+        "state",
+        "stream_id",
+        "tcb_seeded",
+    )
 
     def __init__(
         self,
-        manager: StreamManager,
+        ctx: StreamContext[Connection],
         stream_id: int,
         peer: Destination,
         *,
@@ -111,8 +109,9 @@ class Connection(ReceiveSide, SendSide):
         peer_id: int = 0,
         peer_key: PeerKey | None = None,
         peer_mtu: int | None = None,
+        seed: TcbEntry | None = None,
     ) -> None:
-        self.manager = manager
+        self._ctx = ctx
         self.stream_id = stream_id
         self.peer_id = peer_id
         self.peer = peer
@@ -122,109 +121,167 @@ class Connection(ReceiveSide, SendSide):
         self.remote_port = remote_port
         self.options = options
         self.state = State.CONNECTING if initiator else State.OPEN
-        self.mtu = options.max_message_size
-        if peer_mtu is not None:
-            self._set_peer_mtu(peer_mtu)
         self.rtt = RttEstimator(options.initial_rto)
-        self.cc: CongestionController = WestwoodController(
-            min(options.initial_window_size, max_window(options)), max_window(options)
+        top = max_window(options)
+        window = min(options.initial_window_size, top)
+        if seed is not None:
+            self.rtt.seed(seed.rtt, seed.rttvar)
+            window = max(1, min(seed.window, MAX_WINDOW, top))
+        self.tcb_seeded = seed is not None
+        self.send = SendPath(
+            ctx,
+            stream_id,
+            peer,
+            local_port,
+            remote_port,
+            options,
+            initiator=initiator,
+            rtt=self.rtt,
+            cc=create_controller(options.congestion_control, window, top),
         )
-        self.flow = ReceiveFlow(
-            options.receive_buffer_bytes,
-            options.receive_buffer_packets,
-            options.max_message_size,
-            manager.auto_consume,
-        )
-        self.coalesce = Coalescer(options)
-        self.tcb_seeded = False
-        # send side
-        self._sbuf = bytearray()
-        self._soff = 0
-        self._write_blocked = False
-        self._next_seq = 0
-        self.unacked: dict[int, _Sent] = {}
-        self._resend: set[int] = set()
-        self._rto_deadline: float | None = None
-        self._recover = -1
-        self._acked_sent = -1.0  # newest send time of a packet acked after one send
-        self.peer_choked = False
-        self._need_syn_reply = not initiator
-        self._syn_acked = initiator
-        self.close_requested = False
-        self._close_seq = -1
-        # receive side
-        self._rcv_next = 0
-        self._rcv_highest = -1
-        self._ooo: dict[int, tuple[int, bytes]] = {}
-        self._peer_close_seq = -1
-        self.peer_closed = False
-        self._ack_deadline: float | None = None
-        self._rcv_unacked = 0  # new data packets received since our last ACK went out
-        self._last_arrival = -1.0  # when the latest in-order data packet arrived
-        self._gap_avg = 0.0  # moving average of the gaps between in-order data packets
-        self._idle_ack_at: float | None = None  # burst-end ACK deadline (see ACK_IDLE_GAPS)
-        # timers
+        if peer_mtu is not None:
+            self.send.set_peer_mtu(_peer_mtu(peer_mtu))
+        self.recv = ReceivePath(ctx, stream_id, options, self.rtt)
         self._connect_deadline = now + options.connect_timeout if initiator else None
         self._tw_deadline: float | None = None
         self._last_activity = now
-        self._timer_at: float | None = None
-        # stats
-        self.bytes_sent = 0
-        self.bytes_received = 0
-        self.packets_sent = 0
+        self._last_heard = 0.0  # when the peer's latest verified packet arrived
+        self._timer = Timer(self.on_timer)
         self.packets_received = 0
-        self.packets_retransmitted = 0
         self.packets_dropped = 0
-        self._first_status = initiator
+        self.ended_at = 0.0
 
     # ================================================================== application side
-    @property
-    def send_buffered(self) -> int:
-        return len(self._sbuf) - self._soff
+    def start(self, data: bytes, close: bool) -> None:
+        """Initiator: queue the SYN with up to one packet of ``data`` (the rest follows)."""
+        self.send.start_syn(data, close)
+        self._ctx.mark_dirty(self)
+        self.reschedule()
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        """Append up to the free send-buffer space; return the bytes accepted."""
-        free = self.options.buffer_size - self.send_buffered
-        n = len(data)
-        if n > free:
-            n = max(free, 0)
-            self._write_blocked = True
+    def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
+        """Queue ``data``; return the bytes the send buffer took. ``BrokenPipeError`` once
+        closed for writing."""
+        send = self.send
+        if send.close_requested or self.state not in (State.OPEN, State.CONNECTING):
+            raise BrokenPipeError(f"stream {self.stream_id} is closed for writing")
+        n = send.write(data, now)
         if n:
-            self._sbuf += data[:n] if n < len(data) else data
+            self._ctx.mark_dirty(self)
         return n
 
-    def syn_limit(self) -> int:
-        return min(self.mtu, self.options.max_message_size)
+    def close(self) -> None:
+        """Half-close: CLOSE after the buffered bytes (idempotent)."""
+        if not self.send.close_requested:
+            self.send.request_close()
+            self._ctx.mark_dirty(self)
 
-    def start_syn(self, data: bytes, close: bool) -> None:
-        """Initiator: queue the SYN (seq 0) with up to one packet of ``data``."""
-        first = bytes(data[: self.syn_limit()])
-        rest = data[len(first) :]
-        if rest:
-            self._sbuf += rest
-        flags = SYN
-        if close:
-            self.close_requested = True
-            if not rest:
-                flags |= CLOSE
-                self._close_seq = 0
-        self._new_entry(flags, first)
+    def consumed(self, nbytes: int, now: float) -> bool:
+        """Read credit; True when it unchokes the peer (an ACK is queued)."""
+        if self.state is not State.DEAD and self.recv.consumed(nbytes, now):
+            self._ctx.mark_dirty(self)
+            return True
+        return False
 
-    def request_close(self) -> None:
-        self.close_requested = True
+    # ================================================================== packets
+    def receive(self, p: Packet, raw: bytes, now: float, verified: bool = False) -> None:
+        """Process one packet addressed to this stream (may queue events and mark dirty)."""
+        if self.state is State.DEAD:
+            return
+        flags = p.flags
+        ctx = self._ctx
+        self.packets_received += 1
+        self._last_activity = now
+        if (
+            not verified
+            and flags & _SIGNED
+            and not verify_packet(
+                raw, p, key=self.peer_key, expected=self.peer, epoch_now=ctx.epoch_now(now)
+            )
+        ):
+            self.packets_dropped += 1
+            ctx.count("bad_signature")
+            return
+        if self.peer_id and p.receive_stream_id != self.peer_id and not (flags & RESET):
+            self.packets_dropped += 1
+            ctx.count("wrong_stream_id")
+            return
+        if flags & RESET:
+            self._on_reset(now)
+            return
+        send = self.send
+        if flags & SYNCHRONIZE and self.state is State.CONNECTING:
+            if p.from_destination is None or not p.receive_stream_id:
+                self.packets_dropped += 1
+                return
+            self.peer_id = p.receive_stream_id
+            self.peer_key = peer_key_of(p.from_destination, p.offline_signature)
+            send.set_peer_mtu(_peer_mtu(p.max_packet_size))
+            self.state = State.OPEN
+            self._connect_deadline = None
+            ctx.push_event(ConnectionEstablished(self.stream_id))
+        self._last_heard = now
+        if flags & DELAY_REQUESTED:
+            delay = p.delay
+            assert delay is not None
+            choked = delay >= CHOKE_THRESHOLD
+            if choked != send.peer_choked:
+                send.on_peer_choke(choked, None if flags & NO_ACK else p.ack_through)
+        else:
+            delay = None
+        recv = self.recv
+        if self.state is not State.CONNECTING and not flags & NO_ACK and p.send_stream_id:
+            if send.process_ack(p.ack_through, p.nacks, now):  # our SYN reply was acked
+                ctx.half_open_done(self.local_port)
+            if recv.peer_closed:
+                self._check_done(now)
+        if p.sequence_num == 0 and not flags & SYNCHRONIZE:
+            ctx.mark_dirty(self)
+            return  # plain ACK: never acked, never data
+        result = recv.accept(p, flags, now, delay)
+        if result == DUPLICATE:
+            if flags & SYNCHRONIZE and not self.initiator:
+                send.resend_syn_reply()  # a repeated SYN gets our unacked SYN reply again
+        elif result == DROPPED:
+            self.packets_dropped += 1
+        elif recv.peer_closed:
+            self._check_done(now)
+        ctx.mark_dirty(self)
+
+    def flush(self, now: float, out: list[OutgoingPacket]) -> None:
+        """Emit due retransmissions, new packets the window allows and a due ACK into ``out``."""
+        state = self.state
+        if state is State.DEAD:
+            return
+        send, recv = self.send, self.recv
+        peer_id = self.peer_id
+        ack_through = recv.highest if peer_id else -1
+        nacks = recv.nacks() if ack_through >= 0 else []
+        acked = send.flush(now, out, state, (peer_id, ack_through, nacks, recv.flow))
+        due = recv.ack_due(now)
+        if due and not acked and ack_through >= 0:
+            data = encode_plain(
+                peer_id, self.stream_id, 0, ack_through, nacks, 0, recv.flow.delay_option(), b""
+            )
+            out.append(OutgoingPacket(self.peer, self.local_port, self.remote_port, data))
+            acked = True
+        recv.after_flush(acked, due)
+        if send.buffer.drained():
+            self._ctx.push_event(SendBufferAvailable(self.stream_id))
+        self.reschedule()
 
     # ================================================================== timers
     def deadline(self) -> float | None:
         """The earliest time this connection needs :meth:`on_timer`."""
+        send, recv = self.send, self.recv
         best: float | None = None
         timers = (
-            self._rto_deadline,
-            self._ack_deadline,
-            self._idle_ack_at,
+            send.rto_deadline,
+            recv.ack_deadline,
+            recv.idle_ack_at,
             self._connect_deadline,
             self._tw_deadline,
-            self.coalesce.flush_at,
-            self.flow.unchoke_retry_at,
+            send.coalesce.flush_at,
+            recv.flow.unchoke_retry_at,
             self._inactivity_deadline(),
         )
         for t in timers:
@@ -239,7 +296,7 @@ class Connection(ReceiveSide, SendSide):
             self.state is State.OPEN
             and opts.inactivity_action
             and opts.inactivity_timeout > 0
-            and not self.unacked
+            and not self.send.unacked
         ):
             return self._last_activity + opts.inactivity_timeout
         return None
@@ -247,15 +304,15 @@ class Connection(ReceiveSide, SendSide):
     def reschedule(self) -> None:
         deadline = self.deadline()
         if deadline is not None:
-            self.manager.schedule(self, deadline)
+            self._ctx.timers.schedule(self._timer, deadline)
 
     def on_timer(self, now: float) -> None:
         """Handle every deadline that has passed (may queue packets and events)."""
-        mgr = self.manager
         if self.state is State.DEAD:
             return
+        ctx = self._ctx
         if self._tw_deadline is not None and now >= self._tw_deadline:
-            mgr.remove(self, now)
+            self._end(now)
             return
         if self._connect_deadline is not None and now >= self._connect_deadline:
             self._fail(
@@ -264,56 +321,14 @@ class Connection(ReceiveSide, SendSide):
                 now,
             )
             return
-        if self._rto_deadline is not None and now >= self._rto_deadline and not self._on_rto(now):
-            return
-        if self._idle_ack_at is not None and now >= self._idle_ack_at:
-            self._idle_ack_at = None
-            self._ack_deadline = now  # the peer's burst has ended: it waits for this ACK
-        if self._ack_deadline is not None and now >= self._ack_deadline:
-            mgr.mark_dirty(self)
-        if self.coalesce.expire(now):
-            mgr.mark_dirty(self)  # bulk profile: the passive flush delay of a partial packet
-        if self.flow.unchoke_retry_due(now) and self._rcv_highest >= 0:
-            self._ack_deadline = now  # flow.py: the peer stayed silent after our unchoke
-            mgr.mark_dirty(self)
-        inactive_at = self._inactivity_deadline()
-        if inactive_at is not None and now >= inactive_at:
-            opts = self.options
-            self._last_activity = now
-            if opts.inactivity_action == 1 or self.close_requested or self.peer_closed:
-                self.reset(now, f"no activity for {opts.inactivity_timeout:g} s")
-                return
-            self._new_entry(0, b"")  # keep-alive: empty packet with a new sequence number
-            mgr.mark_dirty(self)
-        if not mgr.is_dirty(self):
-            self.reschedule()  # otherwise flush() reschedules after sending
-
-    def _on_rto(self, now: float) -> bool:
-        """Retransmission timeout; returns False when the connection was torn down."""
-        unacked = self.unacked
-        if not unacked:
-            self._rto_deadline = None
-            return True
-        if self.peer_choked:
-            return persist_timeout(self, now)  # flow.py: probe the choked peer
-        count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
-        due: list[_Sent] = []
-        for e in unacked.values():
-            if len(due) >= count:
-                break
-            due.append(e)
-        for e in due:
-            if (
-                e.flags & CLOSE
-                and not e.payload
-                and self.peer_closed
-                and e.sends >= max(CLOSE_GIVE_UP_SENDS, self.options.max_resends // 2)
-            ):
-                # the peer will never ack it (old routers, i2pd): count it as acked
-                unacked.pop(e.seq)
+        send = self.send
+        if send.rto_deadline is not None and now >= send.rto_deadline:
+            result = send.on_rto(now, self.recv.peer_closed, self._last_heard)
+            if result == RTO_FLUSH:
+                ctx.mark_dirty(self)
+            elif result == RTO_CLOSE_ABANDONED:
                 self._check_done(now)
-                return self.state is not State.DEAD
-            if e.sends > self.options.max_resends:
+            elif result == RTO_GIVE_UP:
                 reason = (
                     f"no acknowledgement from {self.peer.b32} after "
                     f"{self.options.max_resends} retransmissions; the peer is unreachable or gone"
@@ -322,40 +337,50 @@ class Connection(ReceiveSide, SendSide):
                     self._fail(reason, now)
                 else:
                     self.reset(now, reason)
-                return False
-        self.rtt.on_timeout()
-        if due[0].sends == 1:
-            self.cc.on_timeout(now)
-        self._recover = self._next_seq - 1
-        for e in due:
-            self._resend.add(e.seq)
-        self._rto_deadline = now + self.rtt.rto
-        self.manager.mark_dirty(self)
-        return True
+                return
+            elif result == RTO_PROBES_UNANSWERED:
+                self.reset(
+                    now,
+                    f"no answer from {self.peer.b32} to {self.options.max_resends} probes while "
+                    "it choked the stream; the peer is unreachable or gone",
+                )
+                return
+        if self.recv.on_timer(now):
+            ctx.mark_dirty(self)
+        if send.coalesce.expire(now):
+            ctx.mark_dirty(self)  # bulk profile: the passive flush delay of a partial packet
+        inactive_at = self._inactivity_deadline()
+        if inactive_at is not None and now >= inactive_at:
+            opts = self.options
+            self._last_activity = now
+            if opts.inactivity_action == 1 or send.close_requested or self.recv.peer_closed:
+                self.reset(now, f"no activity for {opts.inactivity_timeout:g} s")
+                return
+            send.queue_keepalive()  # an empty packet with a new sequence number
+            ctx.mark_dirty(self)
+        if self not in ctx.dirty:
+            self.reschedule()  # otherwise flush() reschedules after sending
 
     # ================================================================== endings
     def _check_done(self, now: float) -> None:
+        send = self.send
         if (
-            self.peer_closed
-            and self._close_seq >= 0
-            and not self.unacked
+            self.recv.peer_closed
+            and send.close_seq >= 0
+            and not send.unacked
             and self.state is State.OPEN
         ):
             self.state = State.TIME_WAIT
             self._tw_deadline = now + self.options.time_wait
-            self._rto_deadline = None
             self._connect_deadline = None
-            self.unacked.clear()
-            self._resend.clear()
-            self._sbuf = bytearray()
-            self._soff = 0
-            self.manager.push_event(ConnectionClosed(self.stream_id))
-            self.manager.mark_dirty(self)  # still owes the ack of the peer's CLOSE
+            send.finish()
+            self._ctx.push_event(ConnectionClosed(self.stream_id))
+            self._ctx.mark_dirty(self)  # still owes the ack of the peer's CLOSE
 
     def _on_reset(self, now: float) -> None:
-        mgr = self.manager
+        ctx = self._ctx
         if self.state is State.CONNECTING:
-            mgr.push_event(
+            ctx.push_event(
                 ConnectionFailed(
                     self.stream_id,
                     f"connection to {self.peer.b32} port {self.remote_port} refused "
@@ -364,59 +389,74 @@ class Connection(ReceiveSide, SendSide):
                 )
             )
         elif self.state is State.OPEN:
-            mgr.push_event(ConnectionReset(self.stream_id, f"reset by peer {self.peer.b32}", True))
-        mgr.remove(self, now)
+            ctx.push_event(ConnectionReset(self.stream_id, f"reset by peer {self.peer.b32}", True))
+        self._end(now)
 
     def _fail(self, reason: str, now: float) -> None:
-        self.manager.push_event(ConnectionFailed(self.stream_id, reason, False))
-        self.manager.remove(self, now)
+        self._ctx.push_event(ConnectionFailed(self.stream_id, reason, False))
+        self._end(now)
 
     def reset(self, now: float, reason: str | None) -> None:
-        """Send a signed RESET (next sequence number) if the peer's id is known, then remove.
+        """Send a signed RESET (next sequence number) if the peer's id is known, then end.
 
         ``reason`` not None also queues :class:`ConnectionReset` (give-up paths)."""
-        mgr = self.manager
+        ctx = self._ctx
         if self.peer_id and self.state in (State.OPEN, State.CONNECTING):
-            ack = self._rcv_highest
-            flags = RESET if ack >= 0 else RESET | NO_ACK
+            recv = self.recv
+            ack = recv.highest
             pkt = Packet(
                 self.peer_id,
                 self.stream_id,
-                self._next_seq,
+                self.send.take_seq(),
                 max(ack, 0),
-                tuple(self._nacks()) if ack >= 0 else (),
+                tuple(recv.nacks()) if ack >= 0 else (),
                 1,
-                flags,
+                RESET if ack >= 0 else RESET | NO_ACK,
             )
-            self._next_seq += 1
-            mgr.queue_out(
-                OutgoingPacket(
-                    self.peer, self.local_port, self.remote_port, pkt.encode_signed(mgr.keys)
-                )
-            )
+            data = pkt.encode_signed(ctx.keys)
+            ctx.queue_out(OutgoingPacket(self.peer, self.local_port, self.remote_port, data))
         if reason is not None:
-            mgr.push_event(ConnectionReset(self.stream_id, reason, False))
-        mgr.remove(self, now)
+            ctx.push_event(ConnectionReset(self.stream_id, reason, False))
+        self._end(now)
+
+    def _end(self, now: float) -> None:
+        """The stream is over: DEAD, timer disarmed, reported to the context (the manager
+        forgets it; its id stays reserved for ``time_wait``)."""
+        if self.state is State.DEAD:
+            return
+        ctx = self._ctx
+        if not self.initiator and not self.send.syn_acked:
+            ctx.half_open_done(self.local_port)
+        self.state = State.DEAD
+        self.ended_at = now
+        ctx.timers.cancel(self._timer)
+        ctx.ended(self)
+
+    # ================================================================== observation
+    @property
+    def window(self) -> int:
+        return self.send.cc.window
 
     def stats(self) -> StreamStats:
+        send, recv = self.send, self.recv
         return StreamStats(
             self.stream_id,
             self.peer_id,
             self.state,
             self.rtt.rtt,
             self.rtt.rto,
-            self.cc.window,
-            self.mtu,
-            self.bytes_sent,
-            self.bytes_received,
-            self.packets_sent,
+            send.cc.window,
+            send.mtu,
+            send.bytes_sent,
+            recv.bytes_received,
+            send.packets_sent,
             self.packets_received,
-            self.packets_retransmitted,
+            send.packets_retransmitted,
             self.packets_dropped,
-            len(self.unacked),
-            self.send_buffered,
-            self.flow.unread + self.flow.ooo_bytes,
-            self.flow.peak_bytes,
-            self.flow.choking,
-            self.peer_choked,
+            len(send.unacked),
+            send.buffer.buffered,
+            recv.buffered,
+            recv.flow.peak_bytes,
+            recv.flow.choking,
+            send.peer_choked,
         )

@@ -44,10 +44,6 @@ class IncomingConnection(Event):
     remote_port: int
 
 
-#: Alias kept for readers who know Java's name for the same moment.
-ConnectionRequested = IncomingConnection
-
-
 @dataclass(frozen=True, slots=True)
 class ConnectionEstablished(Event):
     """Our outbound SYN was answered by a verified SYN reply (initiator side only)."""

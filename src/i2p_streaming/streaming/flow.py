@@ -17,45 +17,33 @@ fits once the application has read.
 
 A sender that receives DELAY >= 60000 (i2pd sends 60000, Java 61000) is choked: it sends no new
 data while anything is outstanding (one new packet when nothing is: that packet is the probe).
-Its retransmission timer becomes a persist timer (:func:`persist_timeout`): each expiry
-resends only the oldest unacknowledged packet, with its own sequence number (a probe never
-skips or reuses a number), at an interval that doubles up to 45 s. Probes the peer answers do
-not count towards ``maxResends``; ``maxResends`` probes in a row without any answer give up
-like a normal retransmission timeout. When the peer unchokes, the oldest outstanding packets
-(at most 16) are resent at once: the peer dropped them while it was full.
+Its retransmission timer becomes a persist timer (``SendPath``, ``sending.py``, owns that
+state): each expiry resends only the oldest unacknowledged packet, with its own sequence
+number (a probe never skips or reuses a number), at an interval that doubles up to 45 s.
+Probes the peer answers do not count towards ``maxResends``; ``maxResends`` probes in a row
+without any answer give up like a normal retransmission timeout. When the peer unchokes, the
+oldest outstanding packets (at most 16) are resent at once: the peer dropped them while it was
+full.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from i2p_streaming.streaming.connection import Connection
-
-__all__ = [
-    "SEND_DELAY_CHOKE",
-    "UNCHOKES_TO_SEND",
-    "ReceiveFlow",
-    "on_peer_unchoke",
-    "persist_timeout",
-]
+__all__ = ["SEND_DELAY_CHOKE", "UNCHOKES_TO_SEND", "ReceiveFlow"]
 
 #: DELAY value we send to choke (Java's ``SEND_DELAY_CHOKE``).
 SEND_DELAY_CHOKE = 61000
 #: Packets that carry DELAY=0 after an unchoke (Java's ``UNCHOKES_TO_SEND``).
 UNCHOKES_TO_SEND = 8
-#: Longest interval between persist probes, seconds.
-MAX_PERSIST_INTERVAL = 45.0
-#: Packets resent at once when the peer unchokes.
-UNCHOKE_RESEND = 16
 #: First wait before an unanswered unchoke is sent again, seconds; then doubling.
 MIN_UNCHOKE_RETRY = 1.0
 UNCHOKE_RETRIES = 5
 
 
 class ReceiveFlow:
-    """Receive-buffer accounting and choke state of one connection.
+    """Receive-buffer accounting and choke state of one connection (owned by its receive
+    path, ``receiving.ReceivePath``).
 
     With ``auto_consume`` every delivered byte counts as read at once (the manager's
     compatibility mode for shells that do not report reads).
@@ -68,13 +56,9 @@ class ReceiveFlow:
         "cap_packets",
         "chokes_sent",
         "choking",
-        "last_heard",
         "mtu",
-        "ooo_bytes",
         "peak_bytes",
         "peak_packets",
-        "persist_interval",
-        "silent_probes",
         "unchoke_retries",
         "unchoke_retry_at",
         "unchokes",
@@ -88,7 +72,6 @@ class ReceiveFlow:
         self.auto_consume = auto_consume
         self.unread = 0  # delivered, not yet consumed
         self._chunks: deque[int] = deque()  # sizes of unread delivered packets
-        self.ooo_bytes = 0
         self.choking = False
         self.unchokes = 0
         self.chokes_sent = 0
@@ -96,19 +79,17 @@ class ReceiveFlow:
         self.peak_packets = 0
         self.unchoke_retry_at: float | None = None  # resend the unchoke if the peer is silent
         self.unchoke_retries = 0
-        # sender side (we are choked by the peer)
-        self.last_heard = 0.0
-        self.silent_probes = 0
-        self.persist_interval = 0.0
 
     # ------------------------------------------------------------------ receiver side
-    def used(self, ooo_packets: int) -> tuple[int, int]:
-        """(bytes, packets) held: unread delivered data plus out-of-order packets."""
-        return self.unread + self.ooo_bytes, len(self._chunks) + ooo_packets
+    def used(self, ooo_packets: int, ooo_bytes: int) -> tuple[int, int]:
+        """(bytes, packets) held: unread delivered data plus the out-of-order packets (held
+        by the receive path)."""
+        return self.unread + ooo_bytes, len(self._chunks) + ooo_packets
 
-    def admit(self, size: int, in_order: bool, ooo_packets: int) -> bool:
-        """May a new packet of ``size`` payload bytes be kept? False starts choking."""
-        used_bytes, used_packets = self.used(ooo_packets)
+    def admit(self, size: int, in_order: bool, ooo_packets: int, ooo_bytes: int) -> bool:
+        """May a new packet of ``size`` payload bytes be kept? False starts choking; True
+        also ends the unchoke retries (data flows again)."""
+        used_bytes, used_packets = self.used(ooo_packets, ooo_bytes)
         cap_bytes, cap_packets = self.cap_bytes, self.cap_packets
         if not in_order:  # keep room for the packet that fills the gap
             cap_bytes -= self.mtu
@@ -119,6 +100,7 @@ class ReceiveFlow:
                 self.peak_bytes = used_bytes + size
             if used_packets + add > self.peak_packets:
                 self.peak_packets = used_packets + add
+            self.unchoke_retry_at = None
             return True
         self.choking = True
         self.unchokes = 0
@@ -130,7 +112,7 @@ class ReceiveFlow:
             self.unread += size
             self._chunks.append(size)
 
-    def consumed(self, nbytes: int, ooo_packets: int) -> bool:
+    def consumed(self, nbytes: int, ooo_packets: int, ooo_bytes: int) -> bool:
         """The application read ``nbytes``; True when this unchokes the peer (send now)."""
         n = min(nbytes, self.unread)
         self.unread -= n
@@ -145,7 +127,7 @@ class ReceiveFlow:
                 n = 0
         if not self.choking:
             return False
-        used_bytes, used_packets = self.used(ooo_packets)
+        used_bytes, used_packets = self.used(ooo_packets, ooo_bytes)
         if used_bytes * 2 <= self.cap_bytes and used_packets * 2 <= self.cap_packets:
             self.choking = False
             self.unchokes = UNCHOKES_TO_SEND
@@ -181,45 +163,3 @@ class ReceiveFlow:
             self.unchokes -= 1
             return 0
         return None
-
-
-# ---------------------------------------------------------------------- sender side
-def on_peer_unchoke(conn: Connection, ack_through: int | None) -> None:
-    """The peer lifted its choke: resend the oldest packets it had to drop."""
-    flow = conn.flow
-    flow.silent_probes = 0
-    flow.persist_interval = 0.0
-    count = 0
-    for seq in conn.unacked:
-        if ack_through is not None and seq <= ack_through:
-            continue
-        conn._resend.add(seq)
-        count += 1
-        if count >= UNCHOKE_RESEND:
-            break
-
-
-def persist_timeout(conn: Connection, now: float) -> bool:
-    """The retransmission timer expired while the peer chokes us: probe with the oldest
-    unacknowledged packet. Returns False when the connection gave up (and was torn down)."""
-    flow = conn.flow
-    oldest = next(iter(conn.unacked.values()))
-    if flow.last_heard >= oldest.last_sent:
-        flow.silent_probes = 0  # the peer answered the last probe: it is alive, just full
-    else:
-        flow.silent_probes += 1
-        conn.rtt.on_timeout()
-        if flow.silent_probes > conn.options.max_resends:
-            conn.reset(
-                now,
-                f"no answer from {conn.peer.b32} to {conn.options.max_resends} probes while it "
-                "choked the stream; the peer is unreachable or gone",
-            )
-            return False
-    interval = flow.persist_interval or conn.rtt.rto
-    flow.persist_interval = min(interval * 2.0, MAX_PERSIST_INTERVAL)
-    conn._resend.add(oldest.seq)
-    conn._rto_deadline = now + interval
-    conn.manager.mark_dirty(conn)
-    conn.manager.count("persist_probe")
-    return True

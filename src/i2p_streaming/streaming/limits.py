@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import CLOSE, RESET, SYN, Packet
+from i2p_streaming.streaming.packet import CLOSE, RESET, SYNCHRONIZE, Packet
 
 __all__ = [
     "DROP_OVER_LIMIT",
@@ -168,13 +168,22 @@ def reject_packet(
     if refusal.drop or action == "drop":
         return None
     if action == "reset" or local_port == 443:
-        reply = Packet(syn.receive_stream_id, reject_id, 0, syn.sequence_num, (), 1, RESET)
+        flags, payload = RESET, b""
+    elif action == "http":
+        flags, payload = SYNCHRONIZE | CLOSE, http_429(refusal.retry_after)
     else:
-        reply = Packet(syn.receive_stream_id, reject_id, 0, syn.sequence_num, (), 1, SYN | CLOSE)
-        if action == "http":
-            reply.payload = http_429(refusal.retry_after)
-        else:
-            reply.payload = action.replace("\\r", "\r").replace("\\n", "\n").encode()
-    reply.from_destination = keys.destination
-    reply.offline_signature = keys.offline
+        text = action.replace("\\r", "\r").replace("\\n", "\n")
+        flags, payload = SYNCHRONIZE | CLOSE, text.encode()
+    reply = Packet(
+        syn.receive_stream_id,
+        reject_id,
+        0,
+        syn.sequence_num,
+        (),
+        1,
+        flags,
+        from_destination=keys.destination,
+        offline_signature=keys.offline,
+        payload=payload,
+    )
     return reply.encode_signed(keys)

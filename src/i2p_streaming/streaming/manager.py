@@ -10,82 +10,45 @@ Inputs are method calls (:meth:`StreamManager.receive_payload`, :meth:`~StreamMa
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import logging
 import random
 import secrets
 import struct
-from collections import OrderedDict, deque
-from typing import Protocol, TypeVar
+from collections import OrderedDict
+from typing import TypeVar
 
 from i2p_streaming.data import Destination, PrivateKeys
-from i2p_streaming.errors import DataFormatError
-from i2p_streaming.streaming.connection import Connection, OutgoingPacket, State, StreamStats
-from i2p_streaming.streaming.events import Event, IncomingConnection, PingAnswered, PingTimeout
+from i2p_streaming.errors import DataFormatError, InvalidStateError
+from i2p_streaming.streaming.connection import Connection
+from i2p_streaming.streaming.context import StreamContext
+from i2p_streaming.streaming.early import PENDING_TIMEOUT, EarlyPackets
+from i2p_streaming.streaming.events import Event, IncomingConnection
 from i2p_streaming.streaming.limits import Admission, Refusal, reject_packet
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
     ECHO,
-    FROM,
-    NO_ACK,
     RESET,
-    SYN,
+    SYNCHRONIZE,
     Packet,
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.pings import Pings
+from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.tcb import TcbCache
+from i2p_streaming.streaming.timers import Timer
 
 __all__ = ["StreamManager"]
 
+log = logging.getLogger(__name__)
+
 _HASH_WORDS = struct.Struct(">8I")
-#: Early packets (sendStreamId 0, no SYN yet) are kept this long (B.11, i2pd's 10 s).
-PENDING_TIMEOUT = 10.0
-MAX_PENDING_STREAMS = 64
-MAX_PENDING_PER_STREAM = 16
 MAX_CLOSED_IDS = 8192
-MAX_MANAGER_OUT = 1024
-MAX_PINGS = 1024
-MAX_PING_PAYLOAD = 32
 DEFAULT_BACKLOG = 64
 #: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
 FINAL_STATS_KEPT = 1024
 
 _K = TypeVar("_K")
-
-
-class _TimerTarget(Protocol):
-    _timer_at: float | None
-
-    def on_timer(self, now: float) -> None: ...
-
-
-class _Ping:
-    __slots__ = ("_timer_at", "destination", "manager", "ping_id", "sent_at")
-
-    def __init__(self, manager: StreamManager, ping_id: int, dest: Destination, now: float):
-        self.manager = manager
-        self.ping_id = ping_id
-        self.destination = dest
-        self.sent_at = now
-        self._timer_at: float | None = None
-
-    def on_timer(self, now: float) -> None:
-        if self.manager._pings.pop(self.ping_id, None) is self:
-            self.manager.push_event(PingTimeout(self.ping_id))
-
-
-class _Housekeeping:
-    """Expires held early packets."""
-
-    __slots__ = ("_timer_at", "manager")
-
-    def __init__(self, manager: StreamManager) -> None:
-        self.manager = manager
-        self._timer_at: float | None = None
-
-    def on_timer(self, now: float) -> None:
-        self.manager._expire_pending(now)
 
 
 class StreamManager:
@@ -95,7 +58,7 @@ class StreamManager:
     every stream (``connect`` may override per stream); ``rng`` replaces :mod:`secrets` for
     stream ids (tests). ``epoch_offset`` (seconds to add to ``now`` to get Unix time, settable
     later) enables the expiry check of peers' offline signatures; while it is None only their
-    signatures are checked.
+    signatures are checked. ``tcb``: the per-peer RTT/window cache to use (default: a new one).
 
     Read credit (flow control, :mod:`~i2p_streaming.streaming.flow`): with
     ``auto_consume=False`` the bytes of every :class:`DataReceived` count against the stream's
@@ -103,6 +66,11 @@ class StreamManager:
     :meth:`consumed`; a full buffer chokes the peer. With ``auto_consume=True`` (the default,
     for shells that hand data straight to the application) delivered bytes count as read at
     once and only out-of-order packets fill the buffer.
+
+    Caller mistakes raise at once (:class:`~i2p_streaming.errors.InvalidStateError` for an
+    unknown stream id, ``ValueError`` for bad arguments); peer input never raises. An internal
+    error while handling a packet is logged at ERROR with its traceback, counted
+    (:attr:`internal_errors`) and the packet dropped.
     """
 
     def __init__(
@@ -113,135 +81,78 @@ class StreamManager:
         rng: random.Random | None = None,
         epoch_offset: float | None = None,
         auto_consume: bool = True,
+        tcb: TcbCache | None = None,
     ) -> None:
         self.keys = keys
-        self.auto_consume = auto_consume
-        #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
-        self.admission = Admission()
-        self.tcb = TcbCache()
         self.destination: Destination = keys.destination
         self.options = options or StreamOptions()
-        self.epoch_offset = epoch_offset
+        #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
+        self.admission = Admission()
+        self.tcb = TcbCache() if tcb is None else tcb
+        self._ctx: StreamContext[Connection] = StreamContext(keys, epoch_offset, auto_consume)
         self._rng = rng
         self._conns: dict[int, Connection] = {}
         self._by_peer: dict[int, Connection] = {}  # inbound streams by the peer's id
         self._listeners: dict[int, int] = {}  # port -> backlog
-        self._half_open: dict[int, int] = {}  # port -> inbound streams with SYN reply unacked
-        self._events: deque[Event] = deque()
-        self._out: list[OutgoingPacket] = []
-        self._dirty: dict[Connection, None] = {}
-        self._heap: list[tuple[float, int, _TimerTarget]] = []
-        self._tie = itertools.count()
-        self._pings: dict[int, _Ping] = {}
-        self._pending: dict[int, list[tuple[bytes, int, int, float]]] = {}
+        self._pings = Pings(self._ctx)
+        self._pending = EarlyPackets()
         #: final stats of the most recently ended streams (bounded), for stats() after the end
         self._final_stats: OrderedDict[int, StreamStats] = OrderedDict()
         self._closed: OrderedDict[int, float] = OrderedDict()  # our id -> reusable after
         self._recent_syn: OrderedDict[tuple[int, bytes], float] = OrderedDict()
-        self._housekeeping = _Housekeeping(self)
-        #: Counters of things peers did that were dropped (name -> count).
-        self.counters: dict[str, int] = {}
-        #: The last unexpected exception swallowed by ``receive_payload`` (a bug if not None).
-        self.last_error: BaseException | None = None
+        self._housekeeping = Timer(self._expire_pending)
 
-    # ================================================================== helpers for Connection
-    def count(self, name: str) -> None:
-        self.counters[name] = self.counters.get(name, 0) + 1
+    # ================================================================== settings, counters
+    @property
+    def auto_consume(self) -> bool:
+        return self._ctx.auto_consume
 
-    def push_event(self, event: Event) -> None:
-        self._events.append(event)
+    @property
+    def epoch_offset(self) -> float | None:
+        """Seconds to add to ``now`` to get Unix time (None: offline expiry not checked)."""
+        return self._ctx.epoch_offset
 
-    def mark_dirty(self, conn: Connection) -> None:
-        self._dirty[conn] = None
+    @epoch_offset.setter
+    def epoch_offset(self, value: float | None) -> None:
+        self._ctx.set_epoch_offset(value)
 
-    def is_dirty(self, conn: Connection) -> bool:
-        return conn in self._dirty
+    @property
+    def counters(self) -> dict[str, int]:
+        """Things peers did that were dropped, and internal errors (name -> count)."""
+        return self._ctx.counters
 
-    def queue_out(self, packet: OutgoingPacket) -> None:
-        if len(self._out) < MAX_MANAGER_OUT:
-            self._out.append(packet)
-        else:
-            self.count("out_queue_full")
-
-    def epoch_now(self, now: float) -> float | None:
-        return None if self.epoch_offset is None else now + self.epoch_offset
-
-    def schedule(self, target: _TimerTarget, deadline: float) -> None:
-        """Make sure ``target.on_timer`` runs at or before ``deadline`` (lazy heap entries)."""
-        current = target._timer_at
-        if current is None or deadline < current:
-            target._timer_at = deadline
-            heapq.heappush(self._heap, (deadline, next(self._tie), target))
-            if len(self._heap) > 4 * (len(self._conns) + len(self._pings)) + 256:
-                self._compact_heap()
-
-    def _compact_heap(self) -> None:
-        heap = [entry for entry in self._heap if entry[2]._timer_at == entry[0]]
-        heapq.heapify(heap)
-        self._heap = heap
-
-    def remove(self, conn: Connection, now: float) -> None:
-        """Forget ``conn``; its id stays reserved for ``time_wait`` seconds."""
-        if conn.state is State.DEAD:
-            return
-        if not conn.initiator and not conn._syn_acked:
-            self._half_open_dec(conn.local_port)
-        self.tcb.store(conn, now)
-        conn.state = State.DEAD
-        self._final_stats[conn.stream_id] = conn.stats()
-        if len(self._final_stats) > FINAL_STATS_KEPT:
-            self._final_stats.popitem(last=False)
-        conn._timer_at = None
-        self._dirty.pop(conn, None)
-        self._conns.pop(conn.stream_id, None)
-        if self._by_peer.get(conn.peer_id) is conn:
-            del self._by_peer[conn.peer_id]
-            self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
-        self._remember(self._closed, conn.stream_id, now)
-
-    def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:
-        cache[key] = now + max(self.options.time_wait, 120.0)
-        cache.move_to_end(key)
-        while cache and (len(cache) > MAX_CLOSED_IDS or next(iter(cache.values())) <= now):
-            cache.popitem(last=False)
-
-    def syn_reply_acked(self, conn: Connection) -> None:
-        """An inbound stream completed its handshake: it no longer counts in the backlog."""
-        self._half_open_dec(conn.local_port)
-
-    def _half_open_dec(self, port: int) -> None:
-        n = self._half_open.get(port, 0) - 1
-        if n > 0:
-            self._half_open[port] = n
-        else:
-            self._half_open.pop(port, None)
-
-    def _new_id(self) -> int:
-        while True:
-            sid = self._rng.getrandbits(32) if self._rng is not None else secrets.randbits(32)
-            if not sid or sid in self._conns or sid in self._pings:
-                continue
-            if sid in self._closed:
-                continue  # expired entries are pruned on insert; a rare extra retry is fine
-            return sid
+    @property
+    def internal_errors(self) -> int:
+        """Packets dropped because handling them raised (a bug; each one is logged)."""
+        return self._ctx.counters.get("internal_error", 0)
 
     # ================================================================== inputs
     def receive_payload(self, payload: bytes, src_port: int, dst_port: int, now: float) -> None:
         """Process one received streaming packet (raw bytes, after the I2CP gzip wrapper).
 
         Never raises: malformed, unverifiable or unexpected packets are dropped and counted in
-        :attr:`counters`. May queue events, packets (SYN reply, RESET, pong, ACKs) and timers.
+        :attr:`counters`; so are packets whose handling hit an internal error (logged at
+        ERROR). May queue events, packets (SYN reply, RESET, pong, ACKs) and timers.
         """
+        ctx = self._ctx
         try:
             packet = Packet.decode(payload)
         except DataFormatError:
-            self.count("malformed")
+            ctx.count("malformed")
             return
         try:
             self._dispatch(packet, bytes(payload), src_port, dst_port, now)
-        except Exception as exc:  # a bug must not kill the session; keep it visible
-            self.last_error = exc
-            self.count("internal_error")
+        except Exception:  # a bug must not kill the session, nor hide
+            ctx.count("internal_error")
+            log.exception(
+                "internal error handling a streaming packet (ports %d->%d, stream %d); "
+                "packet dropped",
+                src_port,
+                dst_port,
+                packet.send_stream_id or packet.receive_stream_id,
+            )
+        if ctx.has_ended:
+            self._reap()
 
     def _dispatch(self, p: Packet, raw: bytes, src_port: int, dst_port: int, now: float) -> None:
         flags = p.flags
@@ -254,35 +165,36 @@ class StreamManager:
             if conn is not None:
                 conn.receive(p, raw, now)
             else:
-                self.count("unknown_stream")
+                self._ctx.count("unknown_stream")
             return
         rid = p.receive_stream_id
         conn = self._by_peer.get(rid)
-        if conn is not None and (not flags & SYN or conn.peer == p.from_destination):
+        if conn is not None and (not flags & SYNCHRONIZE or conn.peer == p.from_destination):
             conn.receive(p, raw, now)
             return
-        if flags & SYN:
+        if flags & SYNCHRONIZE:
             self._on_syn(p, raw, src_port, dst_port, now)
         elif flags & RESET or not rid:
-            self.count("unknown_stream")
+            self._ctx.count("unknown_stream")
         else:
             self._hold(rid, raw, src_port, dst_port, now)
 
     def _on_syn(self, p: Packet, raw: bytes, src_port: int, dst_port: int, now: float) -> None:
+        ctx = self._ctx
         peer = p.from_destination
         if peer is None or not p.receive_stream_id:
-            self.count("bad_syn")
+            ctx.count("bad_syn")
             return
-        if not verify_packet(raw, p, epoch_now=self.epoch_now(now)):
-            self.count("bad_signature")
+        if not verify_packet(raw, p, epoch_now=ctx.epoch_now(now)):
+            ctx.count("bad_signature")
             return
         if len(p.nacks) == 8 and _HASH_WORDS.pack(*p.nacks) != self.destination.hash:
-            self.count("replay_hash_mismatch")
+            ctx.count("replay_hash_mismatch")
             return
         key = (p.receive_stream_id, peer.hash)
         expiry = self._recent_syn.get(key)
         if expiry is not None and expiry > now:
-            self.count("replayed_syn")
+            ctx.count("replayed_syn")
             return
         port = dst_port if dst_port in self._listeners else 0
         backlog = self._listeners.get(port)
@@ -293,11 +205,11 @@ class StreamManager:
         if refusal is not None:
             self._reject(p, peer, src_port, dst_port, refusal)
             return
-        if self._half_open.get(port, 0) >= backlog:
+        if ctx.half_open(port) >= backlog:
             self._refuse(p, peer, src_port, dst_port, "backlog")
             return
         conn = Connection(
-            self,
+            ctx,
             self._new_id(),
             peer,
             initiator=False,
@@ -308,33 +220,32 @@ class StreamManager:
             peer_id=p.receive_stream_id,
             peer_key=peer_key_of(peer, p.offline_signature),
             peer_mtu=p.max_packet_size,
+            seed=self.tcb.get(peer.hash, now) if self.options.tcb_share else None,
         )
-        self.tcb.seed(conn, now)
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
-        self._half_open[dst_port] = self._half_open.get(dst_port, 0) + 1
-        self.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
+        ctx.half_open_added(dst_port)
+        ctx.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
         conn.receive(p, raw, now, verified=True)
-        for held, src, dst, _t in self._pending.pop(p.receive_stream_id, ()):
+        for held, src, dst, _t in self._pending.take(p.receive_stream_id):
             self.receive_payload(held, src, dst, now)
         conn.reschedule()
 
     def _refuse(self, p: Packet, peer: Destination, src: int, dst: int, why: str) -> None:
         """Answer a verified SYN nobody takes with a signed RESET carrying FROM (Java)."""
-        self.count("refused_" + why)
-        reply = Packet(p.receive_stream_id, self._new_id(), 0, p.sequence_num, (), 1, RESET)
-        reply.from_destination = self.destination
-        reply.offline_signature = self.keys.offline
-        self.queue_out(OutgoingPacket(peer, dst, src, reply.encode_signed(self.keys)))
+        self._reject(p, peer, src, dst, Refusal("refused_" + why, why), "reset")
 
-    def _reject(self, p: Packet, peer: Destination, src: int, dst: int, why: Refusal) -> None:
-        """Answer a SYN refused by admission control with ``i2p.streaming.limitAction``."""
-        self.count(why.counter)
-        data = reject_packet(self.keys, p, why, self.options.limit_action, dst, self._new_id())
+    def _reject(
+        self, p: Packet, peer: Destination, src: int, dst: int, why: Refusal, action: str = ""
+    ) -> None:
+        """Answer a refused SYN with ``action`` (default: ``i2p.streaming.limitAction``)."""
+        self._ctx.count(why.counter)
+        action = action or self.options.limit_action
+        data = reject_packet(self.keys, p, why, action, dst, self._new_id())
         if data is None:
-            self.count("refused_silently")
+            self._ctx.count("refused_silently")
         else:
-            self.queue_out(OutgoingPacket(peer, dst, src, data))
+            self._ctx.queue_out(OutgoingPacket(peer, dst, src, data))
 
     def active_streams(self) -> int:
         """Streams that count against ``maxConcurrentStreams`` (all but TIME-WAIT)."""
@@ -357,78 +268,48 @@ class StreamManager:
         conn = self._conns.get(stream_id)
         if conn is None or not nbytes:
             return False
-        if conn.flow.consumed(nbytes, len(conn._ooo)) and conn.state is not State.DEAD:
-            conn._ack_deadline = now
-            conn.flow.arm_unchoke_retry(now, conn.rtt.rto)
-            self.mark_dirty(conn)
-            return True
-        return False
+        return conn.consumed(nbytes, now)
 
     def _hold(self, rid: int, raw: bytes, src: int, dst: int, now: float) -> None:
-        held = self._pending.get(rid)
-        if held is None:
-            if len(self._pending) >= MAX_PENDING_STREAMS:
-                self.count("pending_full")
-                return
-            held = self._pending[rid] = []
-        if len(held) >= MAX_PENDING_PER_STREAM:
-            self.count("pending_full")
+        if not self._pending.hold(rid, raw, src, dst, now):
+            self._ctx.count("pending_full")
             return
-        held.append((raw, src, dst, now))
-        self.count("held_early")
-        self.schedule(self._housekeeping, now + PENDING_TIMEOUT)
+        self._ctx.count("held_early")
+        self._ctx.timers.schedule(self._housekeeping, now + PENDING_TIMEOUT)
 
     def _expire_pending(self, now: float) -> None:
-        earliest: float | None = None
-        for rid in list(self._pending):
-            # same arithmetic as the deadline scheduled in _hold, so the entry due now expires
-            kept = [item for item in self._pending[rid] if item[3] + PENDING_TIMEOUT > now]
-            if kept:
-                self._pending[rid] = kept
-                first = kept[0][3]
-                earliest = first if earliest is None else min(earliest, first)
-            else:
-                del self._pending[rid]
-                self.count("pending_expired")
-        if earliest is not None:
-            self.schedule(self._housekeeping, earliest + PENDING_TIMEOUT)
+        expired, next_at = self._pending.expire(now)
+        if expired:
+            self._ctx.count("pending_expired", expired)
+        if next_at is not None:
+            self._ctx.timers.schedule(self._housekeeping, next_at)
 
     def _on_echo(self, p: Packet, raw: bytes, src: int, dst: int, now: float) -> None:
+        ctx = self._ctx
         if p.send_stream_id:
             peer = p.from_destination
             if not self.options.answer_pings or peer is None:
-                self.count("ping_ignored")
+                ctx.count("ping_ignored")
                 return
-            if not verify_packet(raw, p, epoch_now=self.epoch_now(now)):
-                self.count("bad_signature")
+            if not verify_packet(raw, p, epoch_now=ctx.epoch_now(now)):
+                ctx.count("bad_signature")
                 return
             refusal = self.admission.check(self.options, peer.hash, now, None)
             if refusal is not None:
-                self.count("ping_" + refusal.counter)
+                ctx.count("ping_" + refusal.counter)
                 return
-            pong = Packet(0, p.send_stream_id, 0, 0, (), 1, ECHO | NO_ACK)
-            pong.payload = p.payload[:MAX_PING_PAYLOAD]
-            self.queue_out(OutgoingPacket(peer, dst, src, pong.encode_signed(self.keys)))
+            self._pings.answer(p, peer, src, dst)
             return
-        ping = self._pings.pop(p.receive_stream_id, None)
-        if ping is None:
-            self.count("unknown_pong")
-            return
-        ping._timer_at = None
-        self.push_event(PingAnswered(ping.ping_id, now - ping.sent_at, p.payload))
+        self._pings.on_pong(p, now)
 
     def handle_timer(self, now: float) -> None:
         """Run every timer due at ``now`` (retransmissions, delayed ACKs, connect and ping
         timeouts, TIME-WAIT ends, early-packet expiry). May queue packets and events."""
-        heap = self._heap
-        due: list[_TimerTarget] = []
-        while heap and heap[0][0] <= now:
-            deadline, _, target = heapq.heappop(heap)
-            if target._timer_at == deadline:  # else: a superseded entry
-                target._timer_at = None
-                due.append(target)
-        for target in due:
-            target.on_timer(now)
+        ctx = self._ctx
+        for timer in ctx.timers.pop_due(now):
+            timer.callback(now)
+        if ctx.has_ended:
+            self._reap()
 
     def listen(self, port: int = 0, *, backlog: int = DEFAULT_BACKLOG) -> None:
         """Accept new streams for destination ``port`` (0 = every port without its own
@@ -472,59 +353,49 @@ class StreamManager:
             raise ConnectionError(
                 f"too many concurrent streams (i2p.streaming.maxConcurrentStreams={limit})"
             )
+        sid = self._new_id()
+        syn_limit = opts.max_message_size  # our SYN carries at most one packet of ours
+        if len(data) > syn_limit + opts.buffer_size:
+            raise ValueError(
+                f"{len(data)} bytes of initial data exceed the send buffer "
+                f"({opts.buffer_size} + {syn_limit})"
+            )
         conn = Connection(
-            self,
-            self._new_id(),
+            self._ctx,
+            sid,
             destination,
             initiator=True,
             local_port=local_port,
             remote_port=port,
             options=opts,
             now=now,
+            seed=self.tcb.get(destination.hash, now) if opts.tcb_share else None,
         )
-        if len(data) > conn.syn_limit() + opts.buffer_size:
-            raise ValueError(
-                f"{len(data)} bytes of initial data exceed the send buffer "
-                f"({opts.buffer_size} + {conn.syn_limit()})"
-            )
-        self.tcb.seed(conn, now)
-        self._conns[conn.stream_id] = conn
-        conn.start_syn(bytes(data), close)
-        self.mark_dirty(conn)
-        conn.reschedule()
-        return conn.stream_id
+        self._conns[sid] = conn
+        conn.start(bytes(data), close)
+        return sid
 
     def _get(self, stream_id: int) -> Connection:
         conn = self._conns.get(stream_id)
         if conn is None:
-            raise ValueError(f"unknown stream id {stream_id}")
+            raise InvalidStateError(f"unknown stream id {stream_id}")
         return conn
 
     def send(self, stream_id: int, data: bytes | bytearray | memoryview, now: float) -> int:
         """Queue ``data`` on the stream; return how many bytes the send buffer took.
 
         Fewer than ``len(data)`` means the buffer is full: wait for
-        :class:`SendBufferAvailable`. Raises ``ValueError`` for an unknown stream and
-        ``BrokenPipeError`` after ``close`` or once the stream has ended.
+        :class:`SendBufferAvailable`. Raises :class:`~i2p_streaming.errors.InvalidStateError`
+        for an unknown stream and ``BrokenPipeError`` after ``close`` or once the stream has
+        ended.
         """
-        conn = self._get(stream_id)
-        if conn.close_requested or conn.state not in (State.OPEN, State.CONNECTING):
-            raise BrokenPipeError(f"stream {stream_id} is closed for writing")
-        before = conn.send_buffered
-        n = conn.write(data)
-        if n:
-            conn.coalesce.on_write(before, now)
-            self.mark_dirty(conn)
-        return n
+        return self._get(stream_id).write(data, now)
 
     def close(self, stream_id: int, now: float) -> None:
         """Half-close: queue a signed CLOSE after the buffered data; we keep receiving until
         the peer's CLOSE (:class:`PeerClosed`), then :class:`ConnectionClosed`. Idempotent;
-        raises ``ValueError`` for an unknown stream."""
-        conn = self._get(stream_id)
-        if not conn.close_requested:
-            conn.request_close()
-            self.mark_dirty(conn)
+        raises :class:`~i2p_streaming.errors.InvalidStateError` for an unknown stream."""
+        self._get(stream_id).close()
 
     def reset(self, stream_id: int, now: float) -> None:
         """Abort the stream: queue a signed RESET (when the peer's id is known) and forget the
@@ -532,57 +403,42 @@ class StreamManager:
         conn = self._conns.get(stream_id)
         if conn is not None:
             conn.reset(now, None)
+            self._reap()
 
     def ping(
         self, destination: Destination, now: float, timeout: float = 30.0, payload: bytes = b""
     ) -> int:
         """Queue a signed ping (ECHO with FROM) and return its id; later
         :class:`PingAnswered` or :class:`PingTimeout`. ``payload`` is at most 32 bytes."""
-        if len(payload) > MAX_PING_PAYLOAD:
-            raise ValueError(f"ping payload is limited to {MAX_PING_PAYLOAD} bytes")
-        if len(self._pings) >= MAX_PINGS:
-            raise ConnectionError(f"too many pings outstanding ({MAX_PINGS})")
+        self._pings.check(payload)
         ping_id = self._new_id()
-        packet = Packet(ping_id, 0, 0, 0, (), 1, ECHO | NO_ACK | FROM)
-        packet.from_destination = self.destination
-        packet.offline_signature = self.keys.offline
-        packet.payload = bytes(payload)
-        ping = _Ping(self, ping_id, destination, now)
-        self._pings[ping_id] = ping
-        self.schedule(ping, now + timeout)
-        self.queue_out(OutgoingPacket(destination, 0, 0, packet.encode_signed(self.keys)))
+        self._pings.send(ping_id, destination, now, timeout, payload)
         return ping_id
 
     # ================================================================== outputs
     def payloads_to_send(self, now: float) -> list[OutgoingPacket]:
         """Return every packet due now: manager packets (RESETs, pongs, pings) and, per stream,
         retransmissions, new data the window allows and coalesced ACKs."""
-        out = self._out
-        self._out = []
-        if self._dirty:
-            dirty = self._dirty
-            self._dirty = {}
-            for conn in dirty:
+        ctx = self._ctx
+        out = ctx.take_out()
+        if ctx.dirty:
+            for conn in ctx.take_dirty():
                 conn.flush(now, out)
         return out
 
     def get_timer(self) -> float | None:
         """The earliest deadline at which :meth:`handle_timer` must run, or None."""
-        heap = self._heap
-        while heap:
-            deadline, _, target = heap[0]
-            if target._timer_at == deadline:
-                return deadline
-            heapq.heappop(heap)
-        return None
+        return self._ctx.timers.next_deadline()
 
     def next_event(self) -> Event | None:
         """Pop the oldest queued event, or None."""
-        return self._events.popleft() if self._events else None
+        events = self._ctx.events
+        return events.popleft() if events else None
 
     def stats(self, stream_id: int) -> StreamStats:
         """A snapshot of the stream's counters. For one of the last ``FINAL_STATS_KEPT``
-        streams that ended, its final counters; ``ValueError`` for an unknown stream."""
+        streams that ended, its final counters; :class:`~i2p_streaming.errors.InvalidStateError`
+        for an unknown stream."""
         conn = self._conns.get(stream_id)
         if conn is None:
             final = self._final_stats.get(stream_id)
@@ -599,3 +455,34 @@ class StreamManager:
         """The stream's state, or None when it is unknown or gone."""
         conn = self._conns.get(stream_id)
         return None if conn is None else conn.state
+
+    # ================================================================== bookkeeping
+    def _new_id(self) -> int:
+        while True:
+            sid = self._rng.getrandbits(32) if self._rng is not None else secrets.randbits(32)
+            if not sid or sid in self._conns or sid in self._pings:
+                continue
+            if sid in self._closed:
+                continue  # expired entries are pruned on insert; a rare extra retry is fine
+            return sid
+
+    def _reap(self) -> None:
+        """Forget the streams that ended; their ids stay reserved for ``time_wait``."""
+        for conn in self._ctx.take_ended():
+            now = conn.ended_at
+            if conn.options.tcb_share:
+                self.tcb.store(conn.peer.hash, conn.rtt, conn.window, conn.tcb_seeded, now)
+            self._final_stats[conn.stream_id] = conn.stats()
+            if len(self._final_stats) > FINAL_STATS_KEPT:
+                self._final_stats.popitem(last=False)
+            self._conns.pop(conn.stream_id, None)
+            if self._by_peer.get(conn.peer_id) is conn:
+                del self._by_peer[conn.peer_id]
+                self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
+            self._remember(self._closed, conn.stream_id, now)
+
+    def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:
+        cache[key] = now + max(self.options.time_wait, 120.0)
+        cache.move_to_end(key)
+        while cache and (len(cache) > MAX_CLOSED_IDS or next(iter(cache.values())) <= now):
+            cache.popitem(last=False)

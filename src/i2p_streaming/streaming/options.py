@@ -12,6 +12,8 @@ Fields without a Java property: ``receive_window`` (how far ahead of the in-orde
 packet may be, 128..255), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
 buffer bound, see :mod:`~i2p_streaming.streaming.flow`), ``passive_flush_delay`` (bulk
 profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`) and ``time_wait``.
+``i2p.streaming.congestionControl`` (``congestion_control``: ``westwood``, the default, or
+``reno``) is ours too: Java has no such key.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from i2p_streaming.data import b32_address_to_hash, b64decode
 from i2p_streaming.errors import DataFormatError
+from i2p_streaming.streaming.congestion import CONTROLLERS, DEFAULT_CONTROLLER
 
 __all__ = [
     "PROFILE_BULK",
@@ -119,6 +122,19 @@ def _action(key: str, text: str) -> str:
     return value or "reset"
 
 
+def _known_controllers() -> str:
+    return ", ".join(sorted(CONTROLLERS))
+
+
+def _congestion(key: str, text: str) -> str:
+    value = text.strip().lower()
+    if value not in CONTROLLERS:
+        raise ValueError(
+            f"{key}={text!r}: unknown congestion control; known: {_known_controllers()}"
+        )
+    return value
+
+
 def parse_access_list(text: str) -> frozenset[bytes]:
     """Parse ``i2cp.accessList``: destination hashes separated by commas, semicolons or
     spaces, each 44-character I2P base64 or a ``.b32.i2p`` address. Returns the 32-byte hashes;
@@ -166,6 +182,7 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "maxTotalConnsPerHour": ("max_total_conns_per_hour", _limit),
     "maxTotalConnsPerDay": ("max_total_conns_per_day", _limit),
     "limitAction": ("limit_action", _action),
+    "congestionControl": ("congestion_control", _congestion),
 }
 
 #: The I2CP-named keys Java's streaming reads (``ConnectionOptions``), with their fields.
@@ -212,6 +229,8 @@ class StreamOptions:
     tcb_share: bool = True
     receive_window: int = 255
     time_wait: float = 300.0
+    #: the congestion controller's name in :data:`~i2p_streaming.streaming.congestion.CONTROLLERS`
+    congestion_control: str = DEFAULT_CONTROLLER
 
     def __post_init__(self) -> None:
         limits = (
@@ -246,6 +265,11 @@ class StreamOptions:
             (all(len(h) == 32 for h in self.access_list), "access_list holds 32-byte hashes"),
             (128 <= self.receive_window <= 255, "receive_window must be 128..255"),
             (self.time_wait >= 0, "time_wait must be >= 0"),
+            (
+                self.congestion_control in CONTROLLERS,
+                f"congestion_control {self.congestion_control!r} is not one of "
+                f"{_known_controllers()}",
+            ),
         )
         for ok, message in checks:
             if not ok:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from i2p_streaming.data import Destination, OfflineSignature, SigType
 from i2p_streaming.data import sigtypes as _sigtypes
@@ -26,6 +26,18 @@ __all__ = [
     "MIN_HEADER_SIZE",
     "Flags",
     "Packet",
+    # the Flags members as plain ints (same names)
+    "CLOSE",
+    "DELAY_REQUESTED",
+    "ECHO",
+    "FROM_INCLUDED",
+    "MAX_PACKET_SIZE_INCLUDED",
+    "NO_ACK",
+    "OFFLINE_SIGNATURE",
+    "OPTION_BITS",
+    "RESET",
+    "SIGNATURE_INCLUDED",
+    "SYNCHRONIZE",
     "PeerKey",
     "encode_plain",
     "peer_key_of",
@@ -50,18 +62,26 @@ class Flags(IntFlag):
     OFFLINE_SIGNATURE = 0x0800
 
 
-SYN = 0x0001
-CLOSE = 0x0002
-RESET = 0x0004
-SIG = 0x0008
-FROM = 0x0020
-DELAY = 0x0040
-MTU = 0x0080
-ECHO = 0x0200
-NO_ACK = 0x0400
-OFFLINE = 0x0800
+# The members as plain ints, under the members' names, for the per-packet code: an operation
+# on an IntFlag member costs about 0.5 µs, forty times one on an int (tests check they agree).
+SYNCHRONIZE: Final = int(Flags.SYNCHRONIZE)
+CLOSE: Final = int(Flags.CLOSE)
+RESET: Final = int(Flags.RESET)
+SIGNATURE_INCLUDED: Final = int(Flags.SIGNATURE_INCLUDED)
+FROM_INCLUDED: Final = int(Flags.FROM_INCLUDED)
+DELAY_REQUESTED: Final = int(Flags.DELAY_REQUESTED)
+MAX_PACKET_SIZE_INCLUDED: Final = int(Flags.MAX_PACKET_SIZE_INCLUDED)
+ECHO: Final = int(Flags.ECHO)
+NO_ACK: Final = int(Flags.NO_ACK)
+OFFLINE_SIGNATURE: Final = int(Flags.OFFLINE_SIGNATURE)
 #: Flags whose presence is decided by the optional fields, not by the caller.
-OPTION_BITS = SIG | FROM | DELAY | MTU | OFFLINE
+OPTION_BITS: Final = (
+    SIGNATURE_INCLUDED
+    | FROM_INCLUDED
+    | DELAY_REQUESTED
+    | MAX_PACKET_SIZE_INCLUDED
+    | OFFLINE_SIGNATURE
+)
 _RESERVED = 0xF000
 
 MIN_HEADER_SIZE = 22
@@ -107,15 +127,15 @@ class Packet:
         """Return ``flags`` with the option bits set exactly for the fields present."""
         flags = self.flags & ~OPTION_BITS
         if self.delay is not None:
-            flags |= DELAY
+            flags |= DELAY_REQUESTED
         if self.from_destination is not None:
-            flags |= FROM
+            flags |= FROM_INCLUDED
         if self.max_packet_size is not None:
-            flags |= MTU
+            flags |= MAX_PACKET_SIZE_INCLUDED
         if self.offline_signature is not None:
-            flags |= OFFLINE
+            flags |= OFFLINE_SIGNATURE
         if self.signature is not None:
-            flags |= SIG
+            flags |= SIGNATURE_INCLUDED
         return flags
 
     def encode(self) -> bytes:
@@ -216,27 +236,27 @@ class Packet:
         signature = None
         if flags & OPTION_BITS:
             mv = memoryview(data)
-            if flags & DELAY:
+            if flags & DELAY_REQUESTED:
                 if off + 2 > end:
                     raise DataFormatError(f"streaming packet: DELAY overruns at offset {off}")
                 delay = _U16.unpack_from(data, off)[0]
                 off += 2
-            if flags & FROM:
+            if flags & FROM_INCLUDED:
                 dest, used = Destination.from_bytes(mv[:end], off)
                 off += used
-            if flags & MTU:
+            if flags & MAX_PACKET_SIZE_INCLUDED:
                 if off + 2 > end:
                     raise DataFormatError(f"streaming packet: MTU overruns at offset {off}")
                 mtu = _U16.unpack_from(data, off)[0]
                 off += 2
-            if flags & OFFLINE:
+            if flags & OFFLINE_SIGNATURE:
                 if dest is None:
                     raise DataFormatError(
                         f"streaming packet: OFFLINE_SIGNATURE without FROM at offset {off}"
                     )
                 offline, used = OfflineSignature.from_bytes(mv[:end], off, dest.sig_type)
                 off += used
-            if flags & SIG:
+            if flags & SIGNATURE_INCLUDED:
                 if dest is not None:
                     siglen = (
                         offline.transient_sig_type.signature_length
@@ -275,7 +295,7 @@ class Packet:
     # ------------------------------------------------------------------ helpers
     @property
     def is_syn(self) -> bool:
-        return bool(self.flags & SYN)
+        return bool(self.flags & SYNCHRONIZE)
 
     def signature_offset(self, size: int) -> int:
         """Offset of the signature inside the ``size``-byte raw packet it was decoded from."""
@@ -345,7 +365,7 @@ def encode_plain(
     if delay is None:
         tail = _TAIL.pack(1, flags & ~OPTION_BITS, 0)
     else:
-        tail = _TAIL.pack(1, (flags & ~OPTION_BITS) | DELAY, 2) + _U16.pack(delay)
+        tail = _TAIL.pack(1, (flags & ~OPTION_BITS) | DELAY_REQUESTED, 2) + _U16.pack(delay)
     head = _HEAD.pack(send_id, receive_id, seq, ack_through, n)
     if n:
         return b"".join((head, _NACK_STRUCTS[n].pack(*nacks), tail, payload))

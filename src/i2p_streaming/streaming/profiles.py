@@ -13,7 +13,7 @@ ACK requests              DELAY=0 only when the window is nearly   DELAY=0 on ev
 window                    up to ``maxWindowSize`` (128)            at most
                                                                    :data:`INTERACTIVE_MAX_WINDOW`
                                                                    (8) packets: little queueing
-SYN flag                  --                                       PROFILE_INTERACTIVE (0x0100)
+SYN flag                  --                                       Flags.PROFILE_INTERACTIVE
                                                                    in our SYN / SYN reply
 ========================  =======================================  ==========================
 
@@ -25,12 +25,10 @@ from __future__ import annotations
 
 from i2p_streaming.streaming.options import StreamOptions
 
-__all__ = ["INTERACTIVE_MAX_WINDOW", "PROFILE_INTERACTIVE_FLAG", "Coalescer", "max_window"]
+__all__ = ["INTERACTIVE_MAX_WINDOW", "Coalescer", "max_window"]
 
 #: Largest send window of the interactive profile, packets.
 INTERACTIVE_MAX_WINDOW = 8
-#: The flag bit (A.2) carried by SYN packets of interactive streams.
-PROFILE_INTERACTIVE_FLAG = 0x0100
 
 
 def max_window(options: StreamOptions) -> int:

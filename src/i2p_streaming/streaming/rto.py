@@ -42,6 +42,14 @@ class RttEstimator:
         rto = self.srtt + 4.0 * self.rttvar
         self.rto = self.min_rto if rto < self.min_rto else min(rto, self.max_rto)
 
+    def seed(self, srtt: float, rttvar: float) -> None:
+        """Start from remembered values (:mod:`~i2p_streaming.streaming.tcb`), as if one
+        sample had been taken."""
+        self.srtt = srtt
+        self.rttvar = rttvar
+        self.samples = 1
+        self.rto = min(max(srtt + 4.0 * rttvar, self.min_rto), self.max_rto)
+
     def on_timeout(self) -> None:
         """Back off: double the RTO, capped at ``max_rto``."""
         self.rto = min(self.rto * 2.0, self.max_rto)

@@ -1,162 +1,222 @@
-"""The send path of a :class:`~i2p_streaming.streaming.connection.Connection`.
+"""The send path of one stream (:class:`SendPath`, owned by its ``Connection``).
 
-:class:`SendSide`, a mixin of ``Connection``, processes the acks and NACKs the peer sends us
-(RTT samples, fast retransmit, congestion signals) and builds our packets into ``out``:
-retransmissions, the new packets the window allows and plain ACKs (:meth:`SendSide.flush`).
-It also holds the records both mixins use at run time, :class:`State` and
-:class:`OutgoingPacket` (``connection`` re-exports them: defined there they would be an
-import cycle), and ``_Sent``, a packet awaiting its ack.
+It holds everything about the bytes we send: the send buffer, sequence numbers, the packets
+awaiting their ack, the retransmission (and, while the peer chokes us, persist) timer and the
+congestion controller. It takes the acks and NACKs the peer sends us (RTT samples, fast
+retransmit, congestion signals) and builds our packets into ``out`` (:meth:`SendPath.flush`):
+retransmissions and the new packets the window allows, each carrying the acks the receive
+path hands in. Choke handling of the sender (reference B.14): a choked sender sends at most one
+new packet while nothing is outstanding; each persist-timer expiry probes with the oldest
+unacked packet at an interval doubling up to :data:`MAX_PERSIST_INTERVAL`; when the peer
+unchokes, up to :data:`UNCHOKE_RESEND` of the oldest outstanding packets go again at once.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import Any
 
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming.congestion import CongestionController
-from i2p_streaming.streaming.events import SendBufferAvailable
+from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYN, Packet, PeerKey, encode_plain
-from i2p_streaming.streaming.profiles import PROFILE_INTERACTIVE_FLAG, Coalescer
+from i2p_streaming.streaming.packet import (
+    CLOSE,
+    NO_ACK,
+    SYNCHRONIZE,
+    Flags,
+    Packet,
+    encode_plain,
+)
+from i2p_streaming.streaming.profiles import Coalescer
+from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
 from i2p_streaming.streaming.rto import RttEstimator
-
-if TYPE_CHECKING:
-    from i2p_streaming.streaming.connection import Connection
-    from i2p_streaming.streaming.manager import StreamManager
+from i2p_streaming.streaming.sendbuffer import SendBuffer
 
 __all__ = [
+    "CLOSE_GIVE_UP_SENDS",
     "FAST_RETRANSMIT_NACKS",
+    "MAX_PERSIST_INTERVAL",
+    "MAX_RESEND_BURST",
     "MAX_SEQ_SPAN",
-    "ConnectionFields",
-    "OutgoingPacket",
-    "SendSide",
-    "State",
+    "RTO_CLOSE_ABANDONED",
+    "RTO_FLUSH",
+    "RTO_GIVE_UP",
+    "RTO_IDLE",
+    "RTO_PROBES_UNANSWERED",
+    "UNCHOKE_RESEND",
+    "Acks",
+    "SendPath",
 ]
 
 FAST_RETRANSMIT_NACKS = 3
 #: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
 MAX_SEQ_SPAN = 128
+MAX_RESEND_BURST = 16
+#: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
+#: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
+CLOSE_GIVE_UP_SENDS = 3
+#: Longest interval between persist probes, seconds.
+MAX_PERSIST_INTERVAL = 45.0
+#: Packets resent at once when the peer unchokes.
+UNCHOKE_RESEND = 16
 _HASH_WORDS = struct.Struct(">8I")
+_PROFILE_INTERACTIVE = int(Flags.PROFILE_INTERACTIVE)
+#: What every packet of a flush carries: (peer id, ack through or -1, NACKs, receive flow).
+Acks = tuple[int, int, list[int], ReceiveFlow]
+
+#: What :meth:`SendPath.on_rto` did: nothing due / packets to resend (flush) / gave up on an
+#: empty CLOSE the peer never acks (counted as acked) / ``maxResends`` retransmissions without
+#: an ack / ``maxResends`` persist probes without an answer.
+RTO_IDLE = 0
+RTO_FLUSH = 1
+RTO_CLOSE_ABANDONED = 2
+RTO_GIVE_UP = 3
+RTO_PROBES_UNANSWERED = 4
 
 
-class State(IntEnum):
-    """Lifecycle of a connection."""
+class SendPath:
+    """Send buffer, unacked packets, retransmission and congestion state of one stream."""
 
-    CONNECTING = 1  #: initiator, SYN sent, no verified SYN reply yet
-    OPEN = 2  #: data may flow (either side may have half-closed)
-    TIME_WAIT = 3  #: both CLOSEs done; still acks retransmissions for ``time_wait``
-    DEAD = 4  #: removed from the manager
+    __slots__ = (
+        "_acked_sent",
+        "_ctx",
+        "_first_status",
+        "_initiator",
+        "_local_port",
+        "_need_syn_reply",
+        "_options",
+        "_peer",
+        "_persist_interval",
+        "_recover",
+        "_remote_port",
+        "_resend",
+        "_rtt",
+        "_silent_probes",
+        "_stream_id",
+        "buffer",
+        "bytes_sent",
+        "cc",
+        "close_requested",
+        "close_seq",
+        "coalesce",
+        "mtu",
+        "next_seq",
+        "packets_retransmitted",
+        "packets_sent",
+        "peer_choked",
+        "rto_deadline",
+        "syn_acked",
+        "unacked",
+    )
 
+    def __init__(
+        self,
+        ctx: StreamContext[Any],
+        stream_id: int,
+        peer: Destination,
+        local_port: int,
+        remote_port: int,
+        options: StreamOptions,
+        *,
+        initiator: bool,
+        rtt: RttEstimator,
+        cc: CongestionController,
+    ) -> None:
+        self._ctx = ctx
+        self._stream_id = stream_id
+        self._peer = peer
+        self._local_port = local_port
+        self._remote_port = remote_port
+        self._options = options
+        self._initiator = initiator
+        self._rtt = rtt
+        self.cc = cc
+        self.coalesce = Coalescer(options)
+        self.mtu = options.max_message_size
+        self.buffer = SendBuffer(options.buffer_size)
+        self.next_seq = 0
+        self.unacked: dict[int, SentPacket] = {}
+        self._resend: set[int] = set()
+        self.rto_deadline: float | None = None
+        self._recover = -1
+        self._acked_sent = -1.0  # newest send time of a packet acked after one send
+        self.peer_choked = False
+        self._need_syn_reply = not initiator
+        self.syn_acked = initiator
+        self.close_requested = False
+        self.close_seq = -1
+        self._first_status = initiator
+        self.bytes_sent = 0
+        self.packets_sent = 0
+        self.packets_retransmitted = 0
+        self._silent_probes = 0  # persist probes in a row the peer did not answer
+        self._persist_interval = 0.0
 
-@dataclass(frozen=True, slots=True)
-class OutgoingPacket:
-    """One streaming packet for the shell to wrap (gzip header, protocol 6) and send.
+    # ================================================================== the application's bytes
+    def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
+        """Append up to the free send-buffer space; return the bytes accepted."""
+        buffered = self.buffer.buffered
+        n = self.buffer.write(data)
+        if n:
+            self.coalesce.on_write(buffered, now)
+        return n
 
-    ``want_status`` is True only for the initiator's first SYN (ask the router for a delivery
-    status, B.16); ``is_syn`` marks SYN / SYN-reply packets (allow LeaseSet bundling, compress).
-    """
+    def syn_limit(self) -> int:
+        """Most bytes of initial data our SYN carries."""
+        return min(self.mtu, self._options.max_message_size)
 
-    destination: Destination
-    src_port: int
-    dst_port: int
-    data: bytes
-    want_status: bool = False
-    is_syn: bool = False
+    def set_peer_mtu(self, mtu: int) -> None:
+        self.mtu = min(self._options.max_message_size, mtu)
 
+    def start_syn(self, data: bytes, close: bool) -> None:
+        """Initiator: queue the SYN (seq 0) with up to one packet of ``data``."""
+        first = bytes(data[: self.syn_limit()])
+        rest = data[len(first) :]
+        if rest:
+            self.buffer.extend(rest)
+        flags = SYNCHRONIZE
+        if close:
+            self.close_requested = True
+            if not rest:
+                flags |= CLOSE
+                self.close_seq = 0
+        self._new_entry(flags, first)
 
-class _Sent:
-    """A packet we sent (or will send) that needs an ack; rebuilt at every transmission."""
+    def request_close(self) -> None:
+        """Send CLOSE after the buffered bytes."""
+        self.close_requested = True
 
-    __slots__ = ("fast", "first_sent", "flags", "last_sent", "nacks", "payload", "sends", "seq")
+    def queue_keepalive(self) -> None:
+        """An empty packet with a new sequence number (inactivity keep-alive)."""
+        self._new_entry(0, b"")
 
-    def __init__(self, seq: int, flags: int, payload: bytes) -> None:
-        self.seq = seq
-        self.flags = flags
-        self.payload = payload
-        self.first_sent = 0.0
-        self.last_sent = 0.0
-        self.sends = 0
-        self.nacks = 0
-        self.fast = False
+    def resend_syn_reply(self) -> None:
+        """The peer repeated its SYN: our SYN reply (seq 0) goes again if still unacked."""
+        if 0 in self.unacked:
+            self._resend.add(0)
 
+    def take_seq(self) -> int:
+        """A sequence number for a packet built outside the send path (our RESET)."""
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
 
-class ConnectionFields:
-    """The attributes ``Connection.__init__`` sets that :class:`SendSide` and
-    ``receiving.ReceiveSide`` use, declared (not assigned) so that ``mypy --strict`` checks
-    both mixins."""
+    def finish(self) -> None:
+        """Both CLOSEs done (TIME-WAIT): nothing is left to send or resend."""
+        self.rto_deadline = None
+        self.unacked.clear()
+        self._resend.clear()
+        self.buffer.clear()
 
-    manager: StreamManager
-    stream_id: int
-    peer_id: int
-    peer: Destination
-    initiator: bool
-    local_port: int
-    remote_port: int
-    options: StreamOptions
-    state: State
-    mtu: int
-    rtt: RttEstimator
-    cc: CongestionController
-    flow: ReceiveFlow
-    coalesce: Coalescer
-    _sbuf: bytearray
-    _soff: int
-    _write_blocked: bool
-    _next_seq: int
-    unacked: dict[int, _Sent]
-    _resend: set[int]
-    _rto_deadline: float | None
-    _recover: int
-    _acked_sent: float
-    peer_choked: bool
-    _need_syn_reply: bool
-    _syn_acked: bool
-    close_requested: bool
-    _close_seq: int
-    _rcv_highest: int
-    _ack_deadline: float | None
-    _rcv_unacked: int
-    _idle_ack_at: float | None
-    bytes_sent: int
-    packets_sent: int
-    packets_retransmitted: int
-    _first_status: bool
-    peer_key: PeerKey | None
-    _rcv_next: int
-    _ooo: dict[int, tuple[int, bytes]]
-    _peer_close_seq: int
-    peer_closed: bool
-    _last_arrival: float
-    _gap_avg: float
-    _connect_deadline: float | None
-    _last_activity: float
-    bytes_received: int
-    packets_received: int
-    packets_dropped: int
-
-
-class SendSide(ConnectionFields):
-    """Mixin of ``Connection``: the acks we receive and the send path (see the module docstring)."""
-
-    if TYPE_CHECKING:  # defined by Connection (connection.py) and ReceiveSide (receiving.py)
-
-        @property
-        def send_buffered(self) -> int: ...
-        def reschedule(self) -> None: ...
-        def _check_done(self, now: float) -> None: ...
-        def _nacks(self) -> list[int]: ...
-
-    # ================================================================== acks we receive
-    def _process_ack(self, ack_through: int, nacks: tuple[int, ...], now: float) -> None:
-        if TYPE_CHECKING:  # passes self on to functions that take the whole Connection
-            assert isinstance(self, Connection)
+    # ================================================================== what the peer sends us
+    def process_ack(self, ack_through: int, nacks: tuple[int, ...], now: float) -> bool:
+        """Take the peer's ack; True when it acked our SYN reply for the first time."""
         unacked = self.unacked
-        if not unacked or ack_through >= self._next_seq:
-            return
+        if not unacked or ack_through >= self.next_seq:
+            return False
+        resend = self._resend
         nackset = set(nacks) if nacks else None
         newest = self._acked_sent
         acked: list[int] = []
@@ -165,22 +225,18 @@ class SendSide(ConnectionFields):
             if seq > ack_through:
                 break
             if nackset is not None and seq in nackset:
-                # A NACK of a resent packet counts only once the peer has acked a packet we
-                # sent after that resend: then (FIFO tunnels) the resend itself was lost.
-                if e.sends == 1 or e.last_sent < newest:
-                    e.nacks += 1
-                if e.nacks >= FAST_RETRANSMIT_NACKS and seq not in self._resend:
-                    self._resend.add(seq)
-                    if not e.fast and seq > self._recover:
+                if e.nacked(newest) >= FAST_RETRANSMIT_NACKS and seq not in resend:
+                    resend.add(seq)
+                    if e.mark_fast() and seq > self._recover:
                         fast = True
-                    e.fast = True
                 continue
             acked.append(seq)
+        cc = self.cc
         if fast:
-            self._recover = self._next_seq - 1
-            self.cc.on_fast_retransmit(now, len(nacks))
+            self._recover = self.next_seq - 1
+            cc.on_fast_retransmit(now, len(nacks))
         if not acked:
-            return
+            return False
         sample = -1.0
         for seq in acked:
             e = unacked.pop(seq)
@@ -190,206 +246,224 @@ class SendSide(ConnectionFields):
                     sample = age
                 if e.first_sent > self._acked_sent:
                     self._acked_sent = e.first_sent
-            self._resend.discard(seq)
+            resend.discard(seq)
         if sample >= 0.0:
-            self.rtt.update(sample)
-            self.cc.on_rtt_sample(sample, now)
-        self.cc.on_delivered(len(acked), now)
-        if not self._syn_acked and 0 in acked:
-            self._syn_acked = True
-            self.manager.syn_reply_acked(self)
+            self._rtt.update(sample)
+            cc.on_rtt_sample(sample, now)
+        cc.on_delivered(len(acked), now)
+        syn_reply_acked = False
+        if not self.syn_acked and 0 in acked:
+            self.syn_acked = syn_reply_acked = True
         if not self.peer_choked and not fast:
-            self.cc.on_ack(len(acked), now)
-        self._rto_deadline = now + self.rtt.rto if unacked else None
-        if not unacked and self._close_seq >= 0:
-            self._check_done(now)
+            cc.on_ack(len(acked), now)
+        self.rto_deadline = now + self._rtt.rto if unacked else None
+        return syn_reply_acked
+
+    def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
+        """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
+        if choked and not self.peer_choked:
+            self.cc.on_choke()
+        elif self.peer_choked and not choked:
+            # the peer lifted its choke: resend the oldest packets it had to drop
+            self._silent_probes = 0
+            self._persist_interval = 0.0
+            count = 0
+            for seq in self.unacked:
+                if ack_through is not None and seq <= ack_through:
+                    continue
+                self._resend.add(seq)
+                count += 1
+                if count >= UNCHOKE_RESEND:
+                    break
+        self.peer_choked = choked
+
+    # ================================================================== timers
+    def on_rto(self, now: float, peer_closed: bool, last_heard: float) -> int:
+        """The retransmission timer expired: choose what to resend (``RTO_*`` says what
+        happened; ``last_heard``: when the peer's latest verified packet arrived)."""
+        unacked = self.unacked
+        if not unacked:
+            self.rto_deadline = None
+            return RTO_IDLE
+        if self.peer_choked:
+            return self._probe(now, last_heard)
+        opts = self._options
+        count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
+        due: list[SentPacket] = []
+        for e in unacked.values():
+            if len(due) >= count:
+                break
+            due.append(e)
+        for e in due:
+            if (
+                e.flags & CLOSE
+                and not e.payload
+                and peer_closed
+                and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
+            ):
+                unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
+                return RTO_CLOSE_ABANDONED
+            if e.sends > opts.max_resends:
+                return RTO_GIVE_UP
+        self._rtt.on_timeout()
+        if due[0].sends == 1:
+            self.cc.on_timeout(now)
+        self._recover = self.next_seq - 1
+        for e in due:
+            self._resend.add(e.seq)
+        self.rto_deadline = now + self._rtt.rto
+        return RTO_FLUSH
+
+    def _probe(self, now: float, last_heard: float) -> int:
+        """Persist timer (the peer chokes us): probe with the oldest unacked packet."""
+        oldest = next(iter(self.unacked.values()))
+        if last_heard >= oldest.last_sent:
+            self._silent_probes = 0  # the peer answered the last probe: alive, just full
+        else:
+            self._silent_probes += 1
+            self._rtt.on_timeout()
+            if self._silent_probes > self._options.max_resends:
+                return RTO_PROBES_UNANSWERED
+        interval = self._persist_interval or self._rtt.rto
+        self._persist_interval = min(interval * 2.0, MAX_PERSIST_INTERVAL)
+        self._resend.add(oldest.seq)
+        self.rto_deadline = now + interval
+        self._ctx.count("persist_probe")
+        return RTO_FLUSH
 
     # ================================================================== sending
-    def _new_entry(self, flags: int, payload: bytes) -> _Sent:
-        e = _Sent(self._next_seq, flags, payload)
-        self._next_seq += 1
+    def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
+        e = SentPacket(self.next_seq, flags, payload)
+        self.next_seq += 1
         self.unacked[e.seq] = e
         self._resend.add(e.seq)
         return e
 
-    def flush(self, now: float, out: list[OutgoingPacket]) -> None:
-        """Emit due retransmissions, new packets the window allows and a due ACK into ``out``."""
-        if self.state is State.DEAD:
-            return
+    def flush(self, now: float, out: list[OutgoingPacket], state: State, acks: Acks) -> bool:
+        """Append due retransmissions and the new packets the window allows to ``out``.
+
+        Every packet carries ``acks``: ``(peer_id, ack_through, nacks, flow)`` (``ack_through``
+        -1: no acks yet; ``flow`` decides the DELAY); returns True if any packet carried acks."""
         acked_something = False
         if self._resend:
             resend = sorted(self._resend)
             self._resend.clear()
+            unacked = self.unacked
             for seq in resend:
-                e = self.unacked.get(seq)
+                e = unacked.get(seq)
                 if e is not None:
-                    acked_something |= self._transmit(e, now, out)
-        if self.state is not State.TIME_WAIT:
-            acked_something |= self._send_new(now, out)
-        if (
-            self._ack_deadline is not None
-            and self._ack_deadline <= now
-            and not acked_something
-            and self.peer_id
-            and self._rcv_highest >= 0
-        ):
-            nacks = self._nacks()
-            out.append(
-                OutgoingPacket(
-                    self.peer,
-                    self.local_port,
-                    self.remote_port,
-                    encode_plain(
-                        self.peer_id,
-                        self.stream_id,
-                        0,
-                        self._rcv_highest,
-                        nacks,
-                        0,
-                        self.flow.delay_option(),
-                        b"",
-                    ),
-                )
-            )
-            acked_something = True
-        if acked_something:
-            self._rcv_unacked = 0
-            self._idle_ack_at = None
-        if acked_something or (self._ack_deadline is not None and self._ack_deadline <= now):
-            self._ack_deadline = None  # sent, or impossible before the peer's id is known
-        if self._write_blocked and self.send_buffered <= self.options.buffer_size // 2:
-            self._write_blocked = False
-            self.manager.push_event(SendBufferAvailable(self.stream_id))
-        self.reschedule()
+                    acked_something |= self._transmit(e, now, out, acks)
+        if state is not State.TIME_WAIT:
+            acked_something |= self._send_new(now, out, state, acks)
+        return acked_something
 
-    def _send_new(self, now: float, out: list[OutgoingPacket]) -> bool:
+    def _send_new(self, now: float, out: list[OutgoingPacket], state: State, acks: Acks) -> bool:
         sent = False
         if self._need_syn_reply:
             self._need_syn_reply = False
-            payload = self._take(self.mtu)
-            flags = SYN
-            if self.close_requested and not self.send_buffered:
+            payload = self.buffer.take(self.mtu)
+            flags = SYNCHRONIZE
+            if self.close_requested and not self.buffer.buffered:
                 flags |= CLOSE
-                self._close_seq = self._next_seq
+                self.close_seq = self.next_seq
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out)
-        if not self._syn_acked:
+            sent |= self._transmit(e, now, out, acks)
+        if not self.syn_acked:
             return sent  # responder: hold more packets until the SYN reply is acked (E.11)
-        limit = self.cc.window
-        if self.state is State.CONNECTING and limit > 3:
+        window = self.cc.window
+        limit = window
+        if state is State.CONNECTING and limit > 3:
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
         # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
         # past the oldest unacked packet, so a hole cannot push new packets beyond the
         # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
-        span = min(MAX_SEQ_SPAN, 2 * self.cc.window)
-        while len(self.unacked) < limit:
-            if self.unacked and self._next_seq - next(iter(self.unacked)) >= span:
+        span = min(MAX_SEQ_SPAN, 2 * window)
+        unacked = self.unacked
+        while len(unacked) < limit:
+            if unacked and self.next_seq - next(iter(unacked)) >= span:
                 break
-            buffered = self.send_buffered
+            buffered = self.buffer.buffered
             if buffered:
                 if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
-                payload = self._take(self.mtu)
+                payload = self.buffer.take(self.mtu)
                 flags = 0
-                if self.close_requested and not self.send_buffered:
+                if self.close_requested and not self.buffer.buffered:
                     flags = CLOSE
-                    self._close_seq = self._next_seq
-            elif self.close_requested and self._close_seq < 0:
+                    self.close_seq = self.next_seq
+            elif self.close_requested and self.close_seq < 0:
                 payload = b""
                 flags = CLOSE
-                self._close_seq = self._next_seq
+                self.close_seq = self.next_seq
             else:
                 break
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out)
+            sent |= self._transmit(e, now, out, acks)
         return sent
 
-    def _take(self, n: int) -> bytes:
-        off = self._soff
-        buf = self._sbuf
-        chunk = bytes(buf[off : off + n])
-        off += len(chunk)
-        if off >= len(buf):
-            buf.clear()
-            off = 0
-        elif off > 65536 and off * 2 > len(buf):
-            del buf[:off]
-            off = 0
-        self._soff = off
-        return chunk
-
-    def _transmit(self, e: _Sent, now: float, out: list[OutgoingPacket]) -> bool:
-        """Encode ``e`` with fresh acks and append it to ``out``; True if it carried acks."""
+    def _transmit(self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks) -> bool:
+        """Encode ``e`` with the acks and append it to ``out``; True if it carried acks."""
+        peer_id, ack_through, nacks, flow = acks
         flags = e.flags
-        mgr = self.manager
-        peer_id = self.peer_id
-        carries_acks = bool(peer_id) and self._rcv_highest >= 0
-        if carries_acks:
-            ack_through = self._rcv_highest
-            nacks = self._nacks()
-        else:
+        carries_acks = ack_through >= 0
+        if not carries_acks:
             flags |= NO_ACK
             ack_through = 0
             nacks = []
         want_status = False
-        if flags & (SYN | CLOSE):
-            keys = mgr.keys
-            pkt = Packet(peer_id, self.stream_id, e.seq, ack_through, tuple(nacks), 1, flags)
-            choke = self.flow.delay_option()
-            pkt.delay = 0 if choke is None else choke
-            if flags & SYN:
-                if self.options.interactive:
-                    pkt.flags |= PROFILE_INTERACTIVE_FLAG
-                pkt.from_destination = keys.destination
-                pkt.offline_signature = keys.offline
-                pkt.max_packet_size = self.options.max_message_size
-                if self.initiator:
-                    pkt.send_stream_id = 0
-                    pkt.flags |= NO_ACK
-                    pkt.ack_through = 0
-                    pkt.nacks = _HASH_WORDS.unpack(self.peer.hash)
+        if flags & (SYNCHRONIZE | CLOSE):
+            keys = self._ctx.keys
+            opts = self._options
+            choke = flow.delay_option()
+            sid, ack, words = peer_id, ack_through, tuple(nacks)
+            origin, offline, mtu = None, None, None
+            if flags & SYNCHRONIZE:
+                origin, offline, mtu = keys.destination, keys.offline, opts.max_message_size
+                if opts.interactive:
+                    flags |= _PROFILE_INTERACTIVE
+                if self._initiator:
+                    sid, ack, words = 0, 0, _HASH_WORDS.unpack(self._peer.hash)
+                    flags |= NO_ACK
                     want_status = self._first_status
                     self._first_status = False
-            pkt.payload = e.payload
+            head = (sid, self._stream_id, e.seq, ack, words, 1, flags, choke or 0)
+            pkt = Packet(*head, origin, mtu, offline, payload=e.payload)
             data = pkt.encode_signed(keys)
         else:
-            unacked = len(self.unacked)
             window = self.cc.window
-            free = window - unacked
+            free = window - len(self.unacked)
             # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
             # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
-            delay = 0 if (free < 3 or free < (window + 2) // 3 or not self.send_buffered) else None
-            if self.options.interactive:
+            delay = (
+                0 if (free < 3 or free < (window + 2) // 3 or not self.buffer.buffered) else None
+            )
+            if self._options.interactive:
                 delay = 0  # interactive profile: every data packet asks for an ACK at once
-            choke = self.flow.delay_option()
+            choke = flow.delay_option()
             if choke is not None:
                 delay = choke
             data = encode_plain(
-                peer_id, self.stream_id, e.seq, ack_through, nacks, flags, delay, e.payload
+                peer_id, self._stream_id, e.seq, ack_through, nacks, flags, delay, e.payload
             )
         out.append(
             OutgoingPacket(
-                self.peer,
-                self.local_port,
-                self.remote_port,
+                self._peer,
+                self._local_port,
+                self._remote_port,
                 data,
                 want_status,
-                bool(flags & SYN),
+                bool(flags & SYNCHRONIZE),
             )
         )
-        e.sends += 1
-        e.last_sent = now
         self.packets_sent += 1
-        if e.sends == 1:
-            e.first_sent = now
+        if e.transmitted(now):
             self.bytes_sent += len(e.payload)
         else:
             self.packets_retransmitted += 1
-            e.nacks = 0  # later NACKs must show that this copy was lost too
-        if self._rto_deadline is None:
-            self._rto_deadline = now + self.rtt.rto
+        if self.rto_deadline is None:
+            self.rto_deadline = now + self._rtt.rto
         return carries_acks

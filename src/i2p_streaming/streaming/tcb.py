@@ -9,16 +9,16 @@ peer starts from the entry as if it had taken one RTT sample already: its RTO is
 ``srtt + 4 * rttvar`` instead of the 9 s initial RTO, and its window starts at the stored
 window (at most 64). Entries expire :data:`EXPIRE_AFTER` seconds after their last update; the
 cache keeps at most :data:`MAX_ENTRIES` peers (least recently used dropped first).
-Disable with ``StreamOptions(tcb_share=False)``.
+Disable with ``StreamOptions(tcb_share=False)`` (the manager then neither looks up nor stores).
+The cache never touches a connection: the manager passes the entry to the new connection's
+constructor and hands the ending connection's values to :meth:`TcbCache.store`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from i2p_streaming.streaming.connection import Connection
+from i2p_streaming.streaming.rto import RttEstimator
 
 __all__ = ["EXPIRE_AFTER", "MAX_ENTRIES", "MAX_WINDOW", "TcbCache", "TcbEntry"]
 
@@ -57,41 +57,26 @@ class TcbCache:
         return len(self._entries)
 
     def get(self, peer_hash: bytes, now: float) -> TcbEntry | None:
-        """The live entry for ``peer_hash`` (expired ones are dropped), or None."""
+        """The live entry for ``peer_hash`` (expired ones are dropped), or None: what a new
+        connection to that peer starts from (its ``seed`` argument)."""
         entry = self._entries.get(peer_hash)
         if entry is not None and now - entry.updated > EXPIRE_AFTER:
             del self._entries[peer_hash]
             return None
         return entry
 
-    def seed(self, conn: Connection, now: float) -> bool:
-        """Load a stored entry into a new connection; True if there was one."""
-        if not conn.options.tcb_share:
-            return False
-        entry = self.get(conn.peer.hash, now)
-        if entry is None:
-            return False
-        rtt = conn.rtt
-        rtt.srtt = entry.rtt
-        rtt.rttvar = entry.rttvar
-        rtt.samples = 1
-        rto = entry.rtt + 4.0 * entry.rttvar
-        rtt.rto = min(max(rto, rtt.min_rto), rtt.max_rto)
-        window = min(entry.window, MAX_WINDOW, getattr(conn.cc, "max_window", MAX_WINDOW))
-        conn.cc.window = max(1, window)
-        conn.tcb_seeded = True
-        return True
-
-    def store(self, conn: Connection, now: float) -> None:
-        """Remember the values of an ending connection that measured an RTT of its own."""
-        rtt = conn.rtt
-        own_samples = rtt.samples - (1 if conn.tcb_seeded else 0)
-        if not conn.options.tcb_share or own_samples <= 0:
+    def store(
+        self, peer_hash: bytes, rtt: RttEstimator, window: int, seeded: bool, now: float
+    ) -> None:
+        """Remember the values of an ending connection that measured an RTT of its own
+        (``seeded``: it started from an entry, which counts as one sample)."""
+        own_samples = rtt.samples - (1 if seeded else 0)
+        if own_samples <= 0:
             return
         srtt = min(rtt.srtt, _MAX_RTT)
         rttvar = min(rtt.rttvar, _MAX_RTTVAR)
-        window = min(conn.cc.window, MAX_WINDOW)
-        key = conn.peer.hash
+        window = min(window, MAX_WINDOW)
+        key = peer_hash
         entry = self.get(key, now)
         if entry is None:
             self._entries[key] = TcbEntry(srtt, rttvar, window, now)

@@ -4,16 +4,28 @@ A controller exposes ``window`` (packets allowed in flight) and reacts to the fo
 connection reports. :class:`WestwoodController` is the default: Reno's growth, and Java's
 bandwidth-estimate cut on loss (B.6), which keeps random tunnel losses from collapsing the window.
 :class:`RenoController` halves on loss.
+
+A connection builds its controller by name (``i2p.streaming.congestionControl``, the
+``congestion_control`` field of :class:`~i2p_streaming.streaming.options.StreamOptions`) with
+:func:`create_controller`; :data:`CONTROLLERS` is the registry of names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from i2p_streaming.streaming.congestion.reno import RenoController
 from i2p_streaming.streaming.congestion.westwood import WestwoodController
 
-__all__ = ["CongestionController", "RenoController", "WestwoodController"]
+__all__ = [
+    "CONTROLLERS",
+    "DEFAULT_CONTROLLER",
+    "CongestionController",
+    "RenoController",
+    "WestwoodController",
+    "create_controller",
+]
 
 
 class CongestionController(Protocol):
@@ -39,3 +51,20 @@ class CongestionController(Protocol):
 
     def on_choke(self) -> None:
         """The peer asked us to stop sending (DELAY >= 60000)."""
+
+
+#: A controller factory: ``(initial_window, max_window) -> controller``.
+ControllerFactory = Callable[[int, int], CongestionController]
+
+#: The controllers ``i2p.streaming.congestionControl`` can name.
+CONTROLLERS: dict[str, ControllerFactory] = {
+    "westwood": WestwoodController,
+    "reno": RenoController,
+}
+DEFAULT_CONTROLLER = "westwood"
+
+
+def create_controller(name: str, initial_window: int, max_window: int) -> CongestionController:
+    """A new controller of the registered ``name``; ``KeyError`` for an unknown name (options
+    validate names before a connection is built)."""
+    return CONTROLLERS[name](initial_window, max_window)

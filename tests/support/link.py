@@ -65,6 +65,10 @@ class FakeLink:
     def events_of(self, manager: StreamManager) -> list[Event]:
         return self.events[id(manager)]
 
+    def sent_by(self, manager: StreamManager) -> list[Delivery]:
+        """The recorded packets ``manager`` sent (only while ``record`` is True)."""
+        return [d for d in self.sent if d.sender is manager]
+
     def pump(self) -> None:
         """Drain events (calling ``on_event``) and outputs of every manager until quiet."""
         busy = True

@@ -1,4 +1,8 @@
-"""A tiny scripted application on top of two managers, for the fake-link tests."""
+"""Two managers wired over the fake link, each with a tiny scripted application (:class:`Side`).
+
+``make_pair(keys_a, keys_b)`` returns a :class:`Pair`: ``a`` (the client side) and ``b`` (listening
+on port 0 unless ``listen=None``; ``echo=True`` makes it echo and close), and ``link``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import (
     ConnectionClosed,
     ConnectionEstablished,
@@ -19,8 +24,7 @@ from i2p_streaming.streaming import (
     StreamManager,
     StreamOptions,
 )
-
-from .link import FakeLink, Impairment
+from tests.support.link import FakeLink, Impairment
 
 
 @dataclass
@@ -101,10 +105,14 @@ class Pair:
     def side(self, manager: StreamManager) -> Side:
         return self.a if manager is self.a.manager else self.b
 
+    def dispatch(self, link: FakeLink, manager: StreamManager, ev: Event) -> None:
+        """The link's default ``on_event``: hand ``ev`` to the side of ``manager``."""
+        self.side(manager).on_event(link, ev)
+
 
 def make_pair(
-    keys_a: object,
-    keys_b: object,
+    keys_a: PrivateKeys,
+    keys_b: PrivateKeys,
     *,
     impairment: Impairment | None = None,
     seed: int = 0,
@@ -114,9 +122,8 @@ def make_pair(
     options_b: StreamOptions | None = None,
     auto_consume: bool = True,
 ) -> Pair:
-    from i2p_streaming.data import PrivateKeys
-
-    assert isinstance(keys_a, PrivateKeys) and isinstance(keys_b, PrivateKeys)
+    """Managers for ``keys_a`` (side ``a``) and ``keys_b`` (side ``b``, listening on ``listen``)
+    over a :class:`FakeLink` seeded with ``seed``; ``options_b`` defaults to ``options``."""
     ma = StreamManager(keys_a, options, rng=random.Random(seed), auto_consume=auto_consume)
     mb = StreamManager(
         keys_b, options_b or options, rng=random.Random(seed + 1), auto_consume=auto_consume
@@ -126,5 +133,5 @@ def make_pair(
     a, b = Side(ma), Side(mb, echo=echo)
     link = FakeLink([ma, mb], impairment or Impairment(), seed=seed)
     pair = Pair(a, b, link)
-    link.on_event = lambda lk, m, ev: pair.side(m).on_event(lk, ev)
+    link.on_event = pair.dispatch
     return pair
