@@ -19,7 +19,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks fuzz
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src fuzz
+	$(BIN)/mypy --strict src tests fuzz benchmarks
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)

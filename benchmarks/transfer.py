@@ -126,7 +126,7 @@ def read_json(proc: subprocess.Popen[str]) -> dict[str, Any]:
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line:
-        raise RuntimeError(f"child {proc.args} exited with {proc.wait()}")
+        raise RuntimeError(f"child {proc.args!r} exited with {proc.wait()}")
     return json.loads(line)  # type: ignore[no-any-return]
 
 
