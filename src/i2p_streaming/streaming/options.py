@@ -12,7 +12,7 @@ Fields without a Java property: ``receive_window`` (how far ahead of the in-orde
 packet may be, 128..255), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
 buffer bound, see :mod:`~i2p_streaming.streaming.flow`), ``passive_flush_delay`` (bulk
 profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`) and ``time_wait``.
-``i2p.streaming.congestionControl`` (``congestion_control``: ``westwood``, the default, or
+``i2p.streaming.congestionControl`` (``congestion_control``: ``i2p``, the default, ``westwood`` or
 ``reno``) is ours too: Java has no such key.
 """
 
@@ -202,7 +202,7 @@ class StreamOptions:
 
     initial_window_size: int = 3
     max_window_size: int = 128
-    initial_rto: float = 9.0
+    initial_rto: float = 2.0
     initial_ack_delay: float = 0.5
     max_resends: int = 8
     connect_timeout: float = 60.0
@@ -214,7 +214,7 @@ class StreamOptions:
     buffer_size: int = 65536
     profile: int = PROFILE_BULK
     passive_flush_delay: float = 0.175
-    receive_buffer_packets: int = 128
+    receive_buffer_packets: int = 256
     receive_buffer_size: int = 0
     max_conns_per_minute: int = 0
     max_conns_per_hour: int = 0
@@ -284,7 +284,7 @@ class StreamOptions:
     def receive_buffer_bytes(self) -> int:
         """The receive buffer bound in bytes: ``receive_buffer_size``, or when 0 Java's
         ``maxMessageSize * (128 + 2)``."""
-        return self.receive_buffer_size or self.max_message_size * 130
+        return self.receive_buffer_size or self.max_message_size * 260
 
     @classmethod
     def from_properties(

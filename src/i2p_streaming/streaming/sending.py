@@ -40,19 +40,29 @@ __all__ = [
     "MAX_PERSIST_INTERVAL",
     "MAX_RESEND_BURST",
     "MAX_SEQ_SPAN",
+    "MAX_SYN_RTO",
     "RTO_CLOSE_ABANDONED",
     "RTO_FLUSH",
     "RTO_GIVE_UP",
     "RTO_IDLE",
     "RTO_PROBES_UNANSWERED",
+    "SAFE_SEQ_SPAN",
     "UNCHOKE_RESEND",
     "Acks",
     "SendPath",
 ]
 
 FAST_RETRANSMIT_NACKS = 3
-#: Most sequence numbers a sender may run past its oldest unacked packet (Java, B.5).
-MAX_SEQ_SPAN = 128
+#: Most sequence numbers a sender may run past its oldest unacked packet. Java uses 128
+#: (B.5), which with a 128-packet window stops the sender at every hole; our receiver accepts
+#: ``receive_window`` (255) ahead. A peer that chokes us lowers it to :data:`SAFE_SEQ_SPAN`.
+MAX_SEQ_SPAN = 240
+#: The span after the peer choked us once (Java accepts about 130 packets ahead).
+SAFE_SEQ_SPAN = 128
+#: Longest interval between SYN (or SYN reply) retransmissions, seconds: with the 2 s
+#: initial RTO a SYN goes at 0, 2, 6, 14, 22, ... s, nine tries within the 60 s connect
+#: timeout (Java: 9 s initial RTO, tries at 0, 9, 27 s).
+MAX_SYN_RTO = 8.0
 MAX_RESEND_BURST = 16
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
 #: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
@@ -94,6 +104,7 @@ class SendPath:
         "_resend",
         "_rtt",
         "_silent_probes",
+        "_span",
         "_stream_id",
         "buffer",
         "bytes_sent",
@@ -153,6 +164,7 @@ class SendPath:
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
+        self._span = MAX_SEQ_SPAN
 
     # ================================================================== the application's bytes
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
@@ -221,35 +233,43 @@ class SendPath:
         newest = self._acked_sent
         acked: list[int] = []
         fast = False
+        lost = 0
         for seq, e in unacked.items():
             if seq > ack_through:
                 break
             if nackset is not None and seq in nackset:
                 if e.nacked(newest) >= FAST_RETRANSMIT_NACKS and seq not in resend:
                     resend.add(seq)
+                    lost += 1
                     if e.mark_fast() and seq > self._recover:
                         fast = True
                 continue
             acked.append(seq)
         cc = self.cc
+        if lost:
+            cc.on_loss(lost, now)
         if fast:
             self._recover = self.next_seq - 1
             cc.on_fast_retransmit(now, len(nacks))
         if not acked:
             return False
-        sample = -1.0
+        self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
+        sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
+        youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
             e = unacked.pop(seq)
             if e.sends == 1:
-                age = now - e.first_sent
-                if age > sample:
-                    sample = age
-                if e.first_sent > self._acked_sent:
-                    self._acked_sent = e.first_sent
+                sent = e.first_sent
+                if now - sent > sample:
+                    sample = now - sent
+                if sent > youngest:
+                    youngest = sent
+                if sent > self._acked_sent:
+                    self._acked_sent = sent
             resend.discard(seq)
         if sample >= 0.0:
             self._rtt.update(sample)
-            cc.on_rtt_sample(sample, now)
+            cc.on_rtt_sample(now - youngest, now)
         cc.on_delivered(len(acked), now)
         syn_reply_acked = False
         if not self.syn_acked and 0 in acked:
@@ -263,6 +283,7 @@ class SendPath:
         """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
         if choked and not self.peer_choked:
             self.cc.on_choke()
+            self._span = SAFE_SEQ_SPAN  # it could not hold what we sent ahead
         elif self.peer_choked and not choked:
             # the peer lifted its choke: resend the oldest packets it had to drop
             self._silent_probes = 0
@@ -311,7 +332,10 @@ class SendPath:
         self._recover = self.next_seq - 1
         for e in due:
             self._resend.add(e.seq)
-        self.rto_deadline = now + self._rtt.rto
+        rto = self._rtt.rto
+        if due[0].flags & SYNCHRONIZE and rto > MAX_SYN_RTO:
+            rto = MAX_SYN_RTO  # SYN / SYN reply: several tries must fit the connect timeout
+        self.rto_deadline = now + rto
         return RTO_FLUSH
 
     def _probe(self, now: float, last_heard: float) -> int:
@@ -380,7 +404,7 @@ class SendPath:
         # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
         # past the oldest unacked packet, so a hole cannot push new packets beyond the
         # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
-        span = min(MAX_SEQ_SPAN, 2 * window)
+        span = min(self._span, 2 * window)
         unacked = self.unacked
         while len(unacked) < limit:
             if unacked and self.next_seq - next(iter(unacked)) >= span:

@@ -1,9 +1,11 @@
 """Pluggable congestion control, counted in packets.
 
 A controller exposes ``window`` (packets allowed in flight) and reacts to the four signals the
-connection reports. :class:`WestwoodController` is the default: Reno's growth, and Java's
-bandwidth-estimate cut on loss (B.6), which keeps random tunnel losses from collapsing the window.
-:class:`RenoController` halves on loss.
+connection reports. :class:`TunnelController` (``i2p``) is the default: slow start to the
+maximum window, no window cut for random losses, a bandwidth-estimate cut when the RTT or the
+loss rate confirms congestion. :class:`WestwoodController` (``westwood``) is the earlier
+default: Reno's growth and Java's bandwidth-estimate cut on loss (B.6), clamped to 64.
+:class:`RenoController` (``reno``) halves on loss.
 
 A connection builds its controller by name (``i2p.streaming.congestionControl``, the
 ``congestion_control`` field of :class:`~i2p_streaming.streaming.options.StreamOptions`) with
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from i2p_streaming.streaming.congestion.reno import RenoController
+from i2p_streaming.streaming.congestion.tunnel import TunnelController
 from i2p_streaming.streaming.congestion.westwood import WestwoodController
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "DEFAULT_CONTROLLER",
     "CongestionController",
     "RenoController",
+    "TunnelController",
     "WestwoodController",
     "create_controller",
 ]
@@ -42,6 +46,9 @@ class CongestionController(Protocol):
     def on_delivered(self, acked: int, now: float) -> None:
         """``acked`` (>0) packets were newly acknowledged, congestion signal or not."""
 
+    def on_loss(self, lost: int, now: float) -> None:
+        """``lost`` (>0) packets were newly found lost by NACKs (each is resent once)."""
+
     def on_fast_retransmit(self, now: float, holes: int = 1) -> None:
         """A packet was NACKed enough times to be resent at once (loss); ``holes`` is how
         many sequence numbers the triggering ack NACKed (several suggest an overflow)."""
@@ -58,10 +65,11 @@ ControllerFactory = Callable[[int, int], CongestionController]
 
 #: The controllers ``i2p.streaming.congestionControl`` can name.
 CONTROLLERS: dict[str, ControllerFactory] = {
+    "i2p": TunnelController,
     "westwood": WestwoodController,
     "reno": RenoController,
 }
-DEFAULT_CONTROLLER = "westwood"
+DEFAULT_CONTROLLER = "i2p"
 
 
 def create_controller(name: str, initial_window: int, max_window: int) -> CongestionController:

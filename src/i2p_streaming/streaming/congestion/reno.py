@@ -34,6 +34,9 @@ class RenoController:
     def on_delivered(self, acked: int, now: float) -> None:
         """Reno does not estimate bandwidth."""
 
+    def on_loss(self, lost: int, now: float) -> None:
+        """Reno reacts once per recovery (:meth:`on_fast_retransmit`), not per hole."""
+
     def on_fast_retransmit(self, now: float, holes: int = 1) -> None:
         self.ssthresh = max(2, self.window // 2)
         self.window = self.ssthresh
