@@ -22,7 +22,7 @@ from tests.sam import SAMSession
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
 
 SIZE = 1 << 20
-BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (128 + 2)
+BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (256 + 4)
 
 
 def router(i2pd: I2pdInstance) -> str:

@@ -331,8 +331,8 @@ def test_congestion_control_is_chosen_by_name(keys_a: PrivateKeys, keys_b: Priva
     assert _window_after_one_loss(keys_a, keys_b, "reno") <= 33
     opts = StreamOptions.from_properties({"i2p.streaming.congestionControl": "Reno"})
     assert opts.congestion_control == "reno"
-    assert StreamOptions().congestion_control == "westwood"
-    with pytest.raises(ValueError, match="known: reno, westwood"):
+    assert StreamOptions().congestion_control == "i2p"
+    with pytest.raises(ValueError, match="known: i2p, reno, westwood"):
         StreamOptions.from_properties({"i2p.streaming.congestionControl": "cubic"})
-    with pytest.raises(ValueError, match="'cubic' is not one of reno, westwood"):
+    with pytest.raises(ValueError, match="'cubic' is not one of i2p, reno, westwood"):
         StreamOptions(congestion_control="cubic")

@@ -52,7 +52,7 @@ __all__ = [
     "SendPath",
 ]
 
-FAST_RETRANSMIT_NACKS = 3
+FAST_RETRANSMIT_NACKS = 2
 #: Most sequence numbers a sender may run past its oldest unacked packet. Java uses 128
 #: (B.5), which with a 128-packet window stops the sender at every hole; our receiver accepts
 #: ``receive_window`` (255) ahead. A peer that chokes us lowers it to :data:`SAFE_SEQ_SPAN`.
@@ -231,6 +231,12 @@ class SendPath:
         resend = self._resend
         nackset = set(nacks) if nacks else None
         newest = self._acked_sent
+        if nackset is not None and self._rtt.samples:
+            # a copy resent more than 1.25 SRTT ago would have been acked by now: a NACK
+            # of it means that copy was lost too (also when nothing newer was acked)
+            stale = now - 1.25 * self._rtt.srtt
+            if stale > newest:
+                newest = stale
         acked: list[int] = []
         fast = False
         lost = 0
