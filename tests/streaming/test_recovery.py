@@ -1,0 +1,120 @@
+"""Loss recovery and the default ``i2p`` controller (issue 12), in simulated time over the
+fake link: counts and behaviour, never timings."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from i2p_streaming.data import PrivateKeys
+from i2p_streaming.streaming import StreamOptions
+from i2p_streaming.streaming.congestion import TunnelController
+from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.sending import MAX_SYN_RTO
+from tests.support.link import Impairment
+from tests.support.pair import make_pair
+
+
+def test_rto_floor_covers_ack_delay_and_jitter() -> None:
+    r = RttEstimator(2.0)
+    for _ in range(50):
+        r.update(0.3)  # a jitter-free path: RTTVAR decays to ~0
+    assert r.rttvar < 0.001
+    assert r.rto == pytest.approx(0.45)  # SRTT + SRTT/2, not SRTT + 4 x RTTVAR ~ SRTT
+
+
+def test_backoff_is_cleared_by_new_acks_without_a_sample() -> None:
+    r = RttEstimator(2.0)
+    r.update(0.3)
+    base = r.rto
+    for _ in range(6):
+        r.on_timeout()
+    assert r.backed_off and r.rto == 45.0
+    r.on_new_ack()  # Karn: an ack of a retransmission gives no sample, the back-off ends
+    assert not r.backed_off and r.rto == base
+
+
+def test_random_losses_keep_the_window_but_queueing_cuts_it() -> None:
+    assert TunnelController(3, 128).ssthresh == 128  # no fixed ssthresh of 64
+    cc = TunnelController(128, 128)
+    now = 0.0
+    for _ in range(10):  # the path delivers 40 packets per 300 ms round trip
+        now += 0.3
+        cc.on_rtt_sample(0.3, now)
+        cc.on_delivered(40, now)
+    for _ in range(3):  # random losses (~2 %), the RTT at its minimum: nothing to cut
+        cc.on_loss(1, now)
+        cc.on_fast_retransmit(now, 1)
+    assert cc.window == 128
+    for _ in range(4):  # the RTT rises 60 % above its minimum: a queue
+        now += 0.5
+        cc.on_rtt_sample(0.48, now)
+        cc.on_delivered(40, now)
+    cc.on_loss(1, now)
+    cc.on_fast_retransmit(now, 1)
+    assert cc.window == 64 and cc.ssthresh == 64  # cut to the estimate, at most by half
+
+
+def test_clustered_losses_cut_the_window() -> None:
+    cc = TunnelController(128, 128)
+    for i in range(1, 5):
+        cc.on_rtt_sample(0.3, 0.3 * i)
+        cc.on_delivered(40, 0.3 * i)
+    cc.on_loss(40, 1.5)  # a third of a window lost at once: tail drop, not random loss
+    cc.on_fast_retransmit(1.5, 40)
+    assert cc.window == 64
+
+
+@pytest.mark.timeout(60)
+def test_thirty_percent_loss_completes(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    opts = StreamOptions(max_resends=40, connect_timeout=600.0)
+    pair = make_pair(
+        keys_a, keys_b, seed=5, options=opts, impairment=Impairment(delay=0.15, loss=0.3)
+    )
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    data = bytes(range(256)) * (200_000 // 256)
+    pair.a.write(sid, data, 0.0, close=True)
+    assert pair.link.run(lambda: bool(pair.b.peer_closed), max_time=3600.0)
+    assert bytes(pair.b.received[next(iter(pair.b.received))]) == data
+
+
+def test_no_spurious_retransmission_on_a_clean_path(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    pair = make_pair(keys_a, keys_b, seed=1, impairment=Impairment(delay=0.15))
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    pair.a.write(sid, bytes(2000 * 1700), 0.0, close=True)
+    assert pair.link.run(lambda: bool(pair.b.peer_closed), max_time=600.0)
+    st = pair.a.manager.stats(sid)
+    assert st.packets_retransmitted == 0
+    assert st.window == 128  # slow start reached the maximum window
+
+
+def test_parallel_streams_share_a_clean_path_fairly(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    pair = make_pair(keys_a, keys_b, seed=2, impairment=Impairment(delay=0.15))
+    sids = [pair.a.manager.connect(keys_b.destination, now=0.0) for _ in range(8)]
+    for sid in sids:
+        pair.a.write(sid, bytes(200 * 1700), 0.0, close=True)
+    assert pair.link.run(lambda: len(pair.b.peer_closed) == 8, max_time=600.0)
+    assert all(pair.a.manager.stats(s).packets_retransmitted == 0 for s in sids)
+    sizes = [len(bytes(v)) for v in pair.b.received.values()]
+    assert sizes == [200 * 1700] * 8
+
+
+def test_syn_retries_fit_the_connect_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
+    pair = make_pair(keys_a, keys_b)
+    sends: list[float] = []
+    link = pair.link
+
+    def drop(pkt: object, sender: object) -> bool:
+        sends.append(link.now)
+        return True  # every SYN is lost
+
+    link.drop = drop
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in pair.a.failed)
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(sends)]
+    assert gaps == [2.0, 4.0, 8.0] + [MAX_SYN_RTO] * 5
