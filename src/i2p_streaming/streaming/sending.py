@@ -106,6 +106,7 @@ class SendPath:
         "_silent_probes",
         "_span",
         "_stream_id",
+        "_timed_out",
         "buffer",
         "bytes_sent",
         "cc",
@@ -165,6 +166,7 @@ class SendPath:
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
         self._span = MAX_SEQ_SPAN
+        self._timed_out = -1.0  # the latest RTO expiry
 
     # ================================================================== the application's bytes
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
@@ -264,7 +266,7 @@ class SendPath:
         youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
             e = unacked.pop(seq)
-            if e.sends == 1:
+            if e.sends == 1 and e.first_sent > self._timed_out:
                 sent = e.first_sent
                 if now - sent > sample:
                     sample = now - sent
@@ -336,6 +338,7 @@ class SendPath:
         if due[0].sends == 1:
             self.cc.on_timeout(now)
         self._recover = self.next_seq - 1
+        self._timed_out = now  # acks of packets sent before now may be late: no samples
         for e in due:
             self._resend.add(e.seq)
         rto = self._rtt.rto
