@@ -53,15 +53,13 @@ __all__ = [
 ]
 
 FAST_RETRANSMIT_NACKS = 2
-#: Most sequence numbers a sender may run past its oldest unacked packet. Java uses 128
-#: (B.5), which with a 128-packet window stops the sender at every hole; our receiver accepts
-#: ``receive_window`` (255) ahead. A peer that chokes us lowers it to :data:`SAFE_SEQ_SPAN`.
+#: Most sequence numbers we run past the oldest unacked packet (Java 128, B.5, stops a
+#: 128-packet window at every hole); a peer that chokes us lowers it to SAFE_SEQ_SPAN.
 MAX_SEQ_SPAN = 240
 #: The span after the peer choked us once (Java accepts about 130 packets ahead).
 SAFE_SEQ_SPAN = 128
-#: Longest interval between SYN (or SYN reply) retransmissions, seconds: with the 2 s
-#: initial RTO a SYN goes at 0, 2, 6, 14, 22, ... s, nine tries within the 60 s connect
-#: timeout (Java: 9 s initial RTO, tries at 0, 9, 27 s).
+#: Longest SYN / SYN-reply retransmission interval (s): with the 2 s initial RTO, tries at
+#: 0, 2, 6, 14, 22, ... s, nine within the 60 s connect timeout (Java: 0, 9, 27 s).
 MAX_SYN_RTO = 8.0
 MAX_RESEND_BURST = 16
 #: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
