@@ -232,8 +232,7 @@ class SendPath:
         nackset = set(nacks) if nacks else None
         newest = self._acked_sent
         if nackset is not None and self._rtt.samples:
-            # a copy resent more than 1.25 SRTT ago would have been acked by now: a NACK
-            # of it means that copy was lost too (also when nothing newer was acked)
+            # a copy resent over 1.25 SRTT ago would be acked by now: a NACK means it was lost
             stale = now - 1.25 * self._rtt.srtt
             if stale > newest:
                 newest = stale
