@@ -73,7 +73,7 @@ def test_unset_option_follows_the_router_api(
     d, sent = establish(version)
     assert d.s.enc_types == expected
     assert sent["i2cp.leaseSetEncType"] == ",".join(map(str, expected))
-    ls, privates = lease_set_keys(d)
+    ls, _ = lease_set_keys(d)
     assert [k.enc_type for k in ls.keys] == list(expected)
 
 
