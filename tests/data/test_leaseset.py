@@ -279,3 +279,11 @@ def test_hybrid_types_are_refused_in_key_certificates(enc_type: int) -> None:
     payload = struct.pack(">HH", int(SigType.EdDSA_SHA512_Ed25519), enc_type)
     with pytest.raises(DataFormatError, match="LeaseSets only"):
         Certificate.from_bytes(b"\x05" + struct.pack(">H", len(payload)) + payload)
+
+
+@pytest.mark.parametrize("sig_code", [9, 10, 12, 15, 20, 65535])
+def test_unregistered_or_reserved_signature_types_are_a_clear_error(sig_code: int) -> None:
+    """Types beyond the registered table (ML-DSA 12+ reserved) never parse with a guessed size."""
+    payload = struct.pack(">HH", sig_code, 0)
+    with pytest.raises(DataFormatError, match=f"unknown signature type {sig_code}"):
+        Certificate.from_bytes(b"\x05" + struct.pack(">H", len(payload)) + payload)
