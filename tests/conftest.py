@@ -1,4 +1,12 @@
-"""Shared fixtures. The i2pd logic lives in tests/i2pd.py, the SAM client in tests/sam.py."""
+"""Shared fixtures. The i2pd logic lives in tests/support/i2pd.py, the SAM client in
+tests/support/sam.py.
+
+Every ``i2pd`` test runs against the newest installed i2pd (``.cache/i2pd-newest``, Debian
+unstable's 2.59 today). The interop subset, marked ``i2pd_versions``, runs once per flavour in
+``FLAVOURS`` (ids ``[i2pd-newest]`` and ``[i2pd-stable]``; the stable one is Debian trixie's
+2.56): locally a missing flavour skips, under CI=true it fails. One i2pd per flavour serves the
+whole test session.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +14,60 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.i2pd import I2pdInstance, I2pdManager
+from tests.support.i2pd import FLAVOURS, I2pdInstance, I2pdManager, find_i2pd
 from tests.support.sam import SAMSession
 
 
+class I2pdManagers:
+    """The session's i2pd managers, one per flavour, created on first use."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._managers: dict[str, I2pdManager] = {}
+
+    def get(self, flavour: str) -> I2pdManager:
+        if flavour not in self._managers:
+            self._managers[flavour] = I2pdManager(self._factory.mktemp(f"i2pd-{flavour}"), flavour)
+        return self._managers[flavour]
+
+    def stop(self) -> None:
+        for manager in self._managers.values():
+            manager.stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``i2pd_versions`` that use the i2pd fixtures run once per flavour."""
+    if "i2pd_flavour" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "i2pd_versions"
+    ):
+        metafunc.parametrize(
+            "i2pd_flavour", FLAVOURS, indirect=True, ids=[f"i2pd-{f}" for f in FLAVOURS]
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    found = {flavour: find_i2pd(flavour) for flavour in FLAVOURS}
+    return ["i2pd: " + ", ".join(f"{f} {b.version if b else 'missing'}" for f, b in found.items())]
+
+
 @pytest.fixture(scope="session")
-def i2pd_manager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[I2pdManager]:
-    """The session's shared i2pd: started on first use, restarted if it died, stopped at end."""
-    manager = I2pdManager(tmp_path_factory.mktemp("i2pd"))
-    yield manager
-    manager.stop()
+def i2pd_managers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[I2pdManagers]:
+    """Every flavour's shared i2pd: started on first use, restarted if it died, stopped at end."""
+    managers = I2pdManagers(tmp_path_factory)
+    yield managers
+    managers.stop()
+
+
+@pytest.fixture
+def i2pd_flavour(request: pytest.FixtureRequest) -> str:
+    """The i2pd flavour of this test: ``newest`` unless parametrized (``i2pd_versions``)."""
+    return str(getattr(request, "param", FLAVOURS[0]))
+
+
+@pytest.fixture
+def i2pd_manager(i2pd_managers: I2pdManagers, i2pd_flavour: str) -> I2pdManager:
+    """The shared i2pd manager of this test's flavour."""
+    return i2pd_managers.get(i2pd_flavour)
 
 
 @pytest.fixture
@@ -24,14 +76,8 @@ def i2pd(i2pd_manager: I2pdManager) -> I2pdInstance:
     return i2pd_manager.get()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def sam_session(i2pd_manager: I2pdManager) -> SAMSession:
-    """One long-lived zero-hop STREAM session on the shared i2pd, reused across tests."""
+    """One long-lived zero-hop STREAM session per i2pd flavour, reused across tests (recreated
+    with the same keys when that i2pd was restarted)."""
     return i2pd_manager.sam_session()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sam_session(request: pytest.FixtureRequest) -> None:
-    """Before each test that uses sam_session: recreate it if i2pd was restarted."""
-    if "sam_session" in request.fixturenames:
-        request.getfixturevalue("i2pd_manager").sam_session()

@@ -35,7 +35,7 @@ FAKE_BINARY = I2pdBinary(("/nonexistent/i2pd",), None, "2.56.0")
 
 
 def test_missing_i2pd_skips_locally(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda: None)
+    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda flavour="newest": None)
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="run scripts/install-i2pd"):
         require_i2pd()
@@ -43,14 +43,14 @@ def test_missing_i2pd_skips_locally(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("value", ["false", "1", ""])
 def test_missing_i2pd_skips_unless_ci_is_true(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda: None)
+    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda flavour="newest": None)
     monkeypatch.setenv("CI", value)
     with pytest.raises(pytest.skip.Exception):
         require_i2pd()
 
 
 def test_missing_i2pd_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda: None)
+    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda flavour="newest": None)
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="i2pd not installed"):
         require_i2pd()
@@ -58,7 +58,7 @@ def test_missing_i2pd_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("ci", [None, "true"])
 def test_found_i2pd_is_returned(monkeypatch: pytest.MonkeyPatch, ci: str | None) -> None:
-    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda: FAKE_BINARY)
+    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda flavour="newest": FAKE_BINARY)
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
     else:
@@ -69,7 +69,7 @@ def test_found_i2pd_is_returned(monkeypatch: pytest.MonkeyPatch, ci: str | None)
 def test_manager_fails_under_ci_without_i2pd(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda: None)
+    monkeypatch.setattr(i2pd_module, "find_i2pd", lambda flavour="newest": None)
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception):
         I2pdManager(tmp_path).get()
@@ -80,6 +80,7 @@ def test_find_i2pd_rejects_old_versions(monkeypatch: pytest.MonkeyPatch, tmp_pat
     fake.write_text("#!/bin/sh\necho 'i2pd version 2.45.1 (0.9.57)'\n")
     fake.chmod(0o755)
     monkeypatch.setattr(i2pd_module, "CACHE_WRAPPER", tmp_path / "missing")
+    monkeypatch.setattr(i2pd_module, "NEWEST_WRAPPER", tmp_path / "missing")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("I2PD_BINARY", raising=False)
     assert i2pd_module.find_i2pd() is None

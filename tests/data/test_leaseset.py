@@ -11,6 +11,7 @@ from i2p_streaming.data import (
     FLAG_OFFLINE_KEYS,
     FLAG_UNPUBLISHED,
     LS2_TYPE,
+    Certificate,
     EncryptionKey,
     Lease,
     Lease2,
@@ -253,3 +254,36 @@ def test_parse_rejects_bad_counts(keys: PrivateKeys, x_pub: bytes) -> None:
     raw[nkeys_at + 4] = 31  # X25519 key length 31
     with pytest.raises(DataFormatError, match="needs 32 bytes"):
         LeaseSet2.from_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("types", [(0,), (4,), (5, 4), (6, 4), (7, 4), (6, 0, 4), (7, 6, 5, 4)])
+def test_peer_lease_sets_with_hybrid_keys_parse(keys: PrivateKeys, types: tuple[int, ...]) -> None:
+    """A peer's LS2 with any of the types 0/4/5/6/7 parses (5/6/7 carry 32-byte X25519 keys)."""
+    enc = [EncryptionKey(t, bytes([t]) * (256 if t == 0 else 32)) for t in types]
+    ls = LeaseSet2.build(keys, encryption_keys=enc, leases=_leases(), published=PUBLISHED)
+    parsed, _ = LeaseSet2.from_bytes(ls.to_bytes())
+    assert parsed.verify()
+    assert [(k.enc_type, len(k.public_key)) for k in parsed.keys] == [
+        (t, 256 if t == 0 else 32) for t in types
+    ]
+
+
+@pytest.mark.parametrize("enc_type", [5, 6, 7])
+def test_hybrid_key_must_be_32_bytes(enc_type: int) -> None:
+    with pytest.raises(DataFormatError, match=f"type {enc_type} needs 32 bytes"):
+        EncryptionKey(enc_type, bytes(1184))  # an ML-KEM-768 key never goes in a LeaseSet
+
+
+@pytest.mark.parametrize("enc_type", [5, 6, 7])
+def test_hybrid_types_are_refused_in_key_certificates(enc_type: int) -> None:
+    payload = struct.pack(">HH", int(SigType.EdDSA_SHA512_Ed25519), enc_type)
+    with pytest.raises(DataFormatError, match="LeaseSets only"):
+        Certificate.from_bytes(b"\x05" + struct.pack(">H", len(payload)) + payload)
+
+
+@pytest.mark.parametrize("sig_code", [9, 10, 12, 15, 20, 65535])
+def test_unregistered_or_reserved_signature_types_are_a_clear_error(sig_code: int) -> None:
+    """Types beyond the registered table (ML-DSA 12+ reserved) never parse with a guessed size."""
+    payload = struct.pack(">HH", sig_code, 0)
+    with pytest.raises(DataFormatError, match=f"unknown signature type {sig_code}"):
+        Certificate.from_bytes(b"\x05" + struct.pack(">H", len(payload)) + payload)

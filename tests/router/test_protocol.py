@@ -466,3 +466,64 @@ async def test_flooding_sender_and_stalled_receiver() -> None:
         await still_serving(t)
         await flooder.close()
         await stalled.close()
+
+
+async def test_hybrid_lease_set_keys_accepted(target: RouterTarget) -> None:
+    """An LS2 with an ML-KEM-768 hybrid key (the 32-byte X25519 key under type 6) beside type
+    4, declared as i2cp.leaseSetEncType=6,4: accepted and published."""
+    c = await raw(target)
+    await c.hello()
+    assert (await c.create(c.config({"i2cp.leaseSetEncType": "6,4"}))).status == (
+        m.SessionStatus.CREATED
+    )
+    assert c.session_id is not None
+    pq_priv, pq_pub = generate_x25519()
+    ls = LeaseSet2.build(
+        c.keys,
+        encryption_keys=[EncryptionKey(6, pq_pub), EncryptionKey(4, c.x_pub)],
+        leases=c.leases,
+        published=int(time.time()),
+    )
+    c.send(m.CreateLeaseSet2(c.session_id, ls, ((6, pq_priv), (4, c.x_priv))))
+    c.send(m.DestLookup(c.destination.hash))
+    assert await c.expect(m.DestReply) == m.DestReply(c.destination, None)
+    await c.close()
+
+
+@pytest.mark.parametrize(
+    ("types", "why"),
+    [((6, 5, 4), "at most one ML-KEM"), ((6, 0), "at most one ML-KEM"), ((4, 4), "repeat")],
+)
+async def test_bad_hybrid_combinations_disconnect(
+    target: RouterTarget, types: tuple[int, ...], why: str
+) -> None:
+    """Java's LeaseSetKeys rule: distinct types, one ML-KEM type at most, none beside ElGamal."""
+    from i2p_streaming.router.checks import derive_public_key
+
+    c = await created(target)
+    assert c.session_id is not None
+    keys: list[tuple[int, bytes, bytes]] = []
+    for t in types:
+        if t == 0:
+            priv = bytes(range(1, 33)) * 8
+            pub = derive_public_key(0, priv)
+            assert pub is not None
+        else:
+            priv, pub = generate_x25519()
+        keys.append((t, priv, pub))
+    ls = LeaseSet2.build(
+        c.keys,
+        encryption_keys=[EncryptionKey(t, pub) for t, _, pub in keys],
+        leases=c.leases,
+        published=int(time.time()),
+    )
+    c.send(m.CreateLeaseSet2(c.session_id, ls, tuple((t, priv) for t, priv, _ in keys)))
+    assert why in await c.disconnected()
+
+
+async def test_two_hybrid_enc_types_in_the_options_are_invalid(target: RouterTarget) -> None:
+    c = await raw(target)
+    await c.hello()
+    status = await c.create(c.config({"i2cp.leaseSetEncType": "7,6,4"}))
+    assert status.status == m.SessionStatus.INVALID
+    await c.close()

@@ -3,6 +3,8 @@
 i2pd (through SAM, in a thread) sends 1 MB to our asyncio server, whose handler does not read
 until our core has refused a packet (receive buffer full, choke sent). Then it reads
 everything: every byte arrives (sha256), and our receive buffer never exceeded its bound.
+Runs against the newest i2pd and Debian stable's (marker ``i2pd_versions``); both honour our
+choke (DELAY 61000) and resume on DELAY 0.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from i2p_streaming.streaming import StreamOptions
 from tests.i2pd import I2pdInstance
 from tests.sam import SAMSession
 
-pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.i2pd, pytest.mark.i2pd_versions, pytest.mark.timeout(120)]
 
 SIZE = 1 << 20
 BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (256 + 4)

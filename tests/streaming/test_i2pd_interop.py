@@ -7,6 +7,14 @@ first SYN (our connect retransmits it after the initial RTO). i2pd 2.56 never as
 immediate ACK on its data packets, so while our receiver waits the default 500 ms ack delay,
 bytes from i2pd to us flow at only about 0.1 MB/s.
 
+The tests marked ``i2pd_versions`` (echo both ways, ping) run against both the newest i2pd and
+Debian stable's; the rest against the newest only. Quirks per version:
+
+- 2.56 (trixie): never asks for an immediate ACK (above); SAM loses the tail of the data if
+  our CLOSE overtakes its SAM client (``sink_once``).
+- 2.59 (unstable): the same SAM tail loss. Our 512 KB upload (``test_upload_to_i2pd_then_close``)
+  stalled once in about 40 runs: drain() timed out after 90 s (see its docstring).
+
 Known i2pd limits these tests work around: SAM STREAM CONNECT ignores TO_PORT (streams from
 SAM always arrive on port 0); SAM loses the tail of the data when the peer's CLOSE is
 processed while more than 8 KiB still waits for the SAM client (see ``sink_once``).
@@ -88,6 +96,7 @@ def assert_stats(stats: StreamStats | None, sent: int, received: int) -> None:
     assert stats.rtt is not None and stats.rtt > 0, stats
 
 
+@pytest.mark.i2pd_versions
 async def test_our_initiator_to_i2pd_acceptor(i2pd: I2pdInstance, sam_session: SAMSession) -> None:
     """We connect to a SAM acceptor that echoes; 1 MB round trip, half-close, clean end."""
     async with create_session(router(i2pd), options=ZERO_HOP) as ours:
@@ -127,6 +136,7 @@ async def test_our_initiator_to_i2pd_acceptor(i2pd: I2pdInstance, sam_session: S
         assert_clean(ours, i2pd, sid, events)
 
 
+@pytest.mark.i2pd_versions
 async def test_i2pd_initiator_to_our_server(i2pd: I2pdInstance, sam_session: SAMSession) -> None:
     """SAM STREAM CONNECT to our echo server: 1 MB both ways at once, clean end."""
     async with create_session(router(i2pd), options=ZERO_HOP) as ours:
@@ -221,6 +231,7 @@ async def test_download_from_i2pd_then_its_close(
         assert_clean(ours, i2pd, sid, events)
 
 
+@pytest.mark.i2pd_versions
 async def test_ping_i2pd_destination(i2pd: I2pdInstance, sam_session: SAMSession) -> None:
     """i2pd answers our signed ECHO with a pong: ping returns an RTT."""
     async with create_session(router(i2pd), options=ZERO_HOP) as ours:

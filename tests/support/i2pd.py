@@ -1,6 +1,10 @@
 """A real i2pd router on loopback for the interop tests (marker ``i2pd``).
 
-The binary comes from ``scripts/install-i2pd`` (``.cache/i2pd/bin/i2pd``) or from PATH.
+Two flavours: ``newest`` (the default of every ``i2pd`` test: env ``I2PD_BINARY``, else
+``scripts/install-i2pd newest``'s ``.cache/i2pd-newest/bin/i2pd`` (Debian unstable, 2.59 today),
+else the stable one) and ``stable`` (env ``I2PD_STABLE_BINARY``, else ``.cache/i2pd/bin/i2pd``
+(Debian trixie, 2.56), else i2pd on PATH). The interop subset (marker ``i2pd_versions``) runs
+against both.
 Each instance gets a fresh data directory and free loopback ports, runs as its own
 floodfill with NTCP2 on 127.0.0.1 only (no SSU2, no reseed, no clock sync), and offers SAM
 and I2CP.  See /work/shared/reference/i2pd-offline.md for why each setting is there.
@@ -22,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -30,6 +35,12 @@ from tests.support.sam import SAMSession
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_WRAPPER = REPO_ROOT / ".cache" / "i2pd" / "bin" / "i2pd"
 CACHE_CERTS = REPO_ROOT / ".cache" / "i2pd" / "prefix" / "usr" / "share" / "i2pd" / "certificates"
+NEWEST_WRAPPER = REPO_ROOT / ".cache" / "i2pd-newest" / "bin" / "i2pd"
+NEWEST_CERTS = (
+    REPO_ROOT / ".cache" / "i2pd-newest" / "prefix" / "usr" / "share" / "i2pd" / "certificates"
+)
+#: The i2pd flavours the tests know: the default one first.
+FLAVOURS = ("newest", "stable")
 SYSTEM_CERTS = Path("/usr/share/i2pd/certificates")
 MIN_VERSION = (2, 51)
 HOST = "127.0.0.1"
@@ -99,19 +110,29 @@ def _new_enough(version: str) -> bool:
     return parts[:2] >= MIN_VERSION
 
 
-def find_i2pd() -> I2pdBinary | None:
-    """The i2pd to test against: env ``I2PD_BINARY``, else the install-i2pd cache, else PATH.
-
-    Returns None when none is found or the one found is older than 2.51 (2.45 cannot read
-    its own LeaseSet2s, see the offline recipe).
-    """
+def _candidates(flavour: str) -> list[tuple[Path, Path | None]]:
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown i2pd flavour {flavour!r} (known: {', '.join(FLAVOURS)})")
     candidates: list[tuple[Path, Path | None]] = []
-    if override := os.environ.get("I2PD_BINARY"):
+    if flavour == "newest":
+        if override := os.environ.get("I2PD_BINARY"):
+            candidates.append((Path(override), SYSTEM_CERTS))
+        candidates.append((NEWEST_WRAPPER, NEWEST_CERTS))
+    elif override := os.environ.get("I2PD_STABLE_BINARY"):
         candidates.append((Path(override), SYSTEM_CERTS))
     candidates.append((CACHE_WRAPPER, CACHE_CERTS))
     if on_path := shutil.which("i2pd"):
         candidates.append((Path(on_path), SYSTEM_CERTS))
-    for path, certs in candidates:
+    return candidates
+
+
+def find_i2pd(flavour: str = "newest") -> I2pdBinary | None:
+    """The i2pd of ``flavour`` (see the module docstring for where each is looked for).
+
+    Returns None when none is found or the one found is older than 2.51 (2.45 cannot read
+    its own LeaseSet2s, see the offline recipe).
+    """
+    for path, certs in _candidates(flavour):
         if not (path.is_file() and os.access(path, os.X_OK)):
             continue
         command = (str(path),)
@@ -121,13 +142,28 @@ def find_i2pd() -> I2pdBinary | None:
     return None
 
 
-def require_i2pd() -> I2pdBinary:
-    """``find_i2pd()``, or skip the test (locally) / fail it (env CI == "true") without one."""
-    binary = find_i2pd()
+def _missing(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: a missing i2pd is a failure)")
+    pytest.skip(reason)
+
+
+def require_i2pd(flavour: str = "newest") -> I2pdBinary:
+    """``find_i2pd(flavour)``, or skip the test (locally) / fail it (env CI == "true").
+
+    The ``stable`` flavour also needs a binary of another version than the newest one: a run
+    against the same binary twice proves nothing, so it skips (fails under CI) too.
+    """
+    binary = find_i2pd(flavour)
     if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{MISSING_REASON} (CI=true: a missing i2pd is a failure)")
-        pytest.skip(MISSING_REASON)
+        _missing(MISSING_REASON if flavour == "newest" else f"{MISSING_REASON} ({flavour})")
+    if flavour != "newest":
+        newest = find_i2pd("newest")
+        if newest is not None and newest.version == binary.version:
+            _missing(
+                f"no {flavour} i2pd besides the newest ({binary.version}): "
+                f"run scripts/install-i2pd {flavour} and scripts/install-i2pd newest"
+            )
     return binary
 
 
@@ -332,13 +368,15 @@ def stop_i2pd(inst: I2pdInstance, timeout: float = STOP_TIMEOUT) -> int | None:
 
 
 class I2pdManager:
-    """One shared i2pd for a test session: started on first ``get()``, restarted if it died.
+    """One shared i2pd of ``flavour`` for a test session: started on first ``get()``,
+    restarted if it died.
 
     ``generation`` counts the starts, so users can tell that the router was replaced.
     """
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, flavour: str = "newest") -> None:
         self.base_dir = base_dir
+        self.flavour = flavour
         self.generation = 0
         self.deaths: list[str] = []  # log tails of instances that died under the tests
         self._instance: I2pdInstance | None = None
@@ -361,7 +399,7 @@ class I2pdManager:
             )
             self._instance = None
         if self._binary is None:
-            self._binary = require_i2pd()
+            self._binary = require_i2pd(self.flavour)
         self._instance = start_i2pd(self._binary, self.base_dir)
         self.generation += 1
         return self._instance

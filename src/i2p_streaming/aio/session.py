@@ -59,6 +59,9 @@ class Session:
     def __init__(self, keys: PrivateKeys, options: StreamOptions) -> None:
         self._loop = asyncio.get_running_loop()
         self.keys = keys
+        #: Payloads dropped because their I2CP protocol is not streaming (6, or 0), by
+        #: protocol number (datagrams: 17, 18, 19, 20).
+        self.ignored_payloads: dict[int, int] = {}
         # read credit: transports report what their protocols read (flow control, choke)
         self._manager = StreamManager(
             keys, options, epoch_offset=time.time() - self._loop.time(), auto_consume=False
@@ -145,6 +148,9 @@ class Session:
     def on_payload(self, event: i2cp_events.PayloadReceived) -> None:
         """I2CP callback: hand a streaming payload to the manager (flush once per batch)."""
         if event.protocol not in _PROTOCOLS:
+            # datagrams (17 repliable, 18 raw, 19 datagram2, 20 datagram3) and anything else
+            # are never streaming: counted by protocol number (at most 256 keys) and dropped
+            self.ignored_payloads[event.protocol] = self.ignored_payloads.get(event.protocol, 0) + 1
             return
         self._manager.receive_payload(event.data, event.src_port, event.dst_port, self._loop.time())
         self._pump.schedule()

@@ -61,9 +61,13 @@ class Certificate:
             except ValueError:
                 raise DataFormatError(f"Certificate: unknown signature type {sig_code}") from None
             try:
-                EncType(enc_code)
+                enc = EncType(enc_code)
             except ValueError:
                 raise DataFormatError(f"Certificate: unknown crypto type {enc_code}") from None
+            if enc.lease_set_only:
+                raise DataFormatError(
+                    f"Certificate: crypto type {enc_code} ({enc.name}) is for LeaseSets only"
+                )
             want = 4 + excess_signing_key_length(sig)
             if len(self.payload) != want:
                 raise DataFormatError(

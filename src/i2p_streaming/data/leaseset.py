@@ -50,8 +50,9 @@ _KNOWN_KEY_LENGTHS = {int(e): e.public_key_length for e in EncType}
 
 @dataclass(frozen=True, slots=True)
 class EncryptionKey:
-    """One LS2 encryption key. Known types (0, 4) must have their exact key length; other
-    types are kept opaque. Violations raise DataFormatError."""
+    """One LS2 encryption key. Known types (0: 256 bytes; 4 and the ML-KEM hybrids 5/6/7: 32
+    bytes of X25519) must have their exact key length; other types are kept opaque.
+    Violations raise DataFormatError."""
 
     enc_type: int
     public_key: bytes

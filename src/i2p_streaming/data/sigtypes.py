@@ -95,10 +95,23 @@ _SIGNABLE = frozenset(
 
 
 class EncType(IntEnum):
-    """I2P encryption (crypto) type codes usable in a KEY certificate."""
+    """I2P encryption (crypto) type codes.
+
+    0 and 4 may appear in a KEY certificate and in a LeaseSet2; the ML-KEM hybrids 5/6/7
+    (API 0.9.67) only in a LeaseSet2, where they carry the 32-byte X25519 static key: the
+    ML-KEM keys are ephemeral, made by the routers per handshake (spec ecies-hybrid).
+    """
 
     ELGAMAL = 0
     ECIES_X25519 = 4
+    MLKEM512_X25519 = 5
+    MLKEM768_X25519 = 6
+    MLKEM1024_X25519 = 7
+
+    @property
+    def lease_set_only(self) -> bool:
+        """True for the hybrid types, never allowed in a Destination's key certificate."""
+        return self in _HYBRID_ENC_TYPES
 
     @property
     def public_key_length(self) -> int:
@@ -110,6 +123,10 @@ class EncType(IntEnum):
         """Length in bytes of the raw private key."""
         return 256 if self is EncType.ELGAMAL else 32
 
+
+_HYBRID_ENC_TYPES = frozenset(
+    {EncType.MLKEM512_X25519, EncType.MLKEM768_X25519, EncType.MLKEM1024_X25519}
+)
 
 # I2P's fixed 1024-bit DSA group (public constants, I2P spec "DSA" / CryptoConstants).
 _DSA_P = int(

@@ -17,7 +17,6 @@ from typing import Any
 from i2p_streaming.data import (
     Destination,
     EncryptionKey,
-    EncType,
     Lease2,
     LeaseSet2,
     PrivateKeys,
@@ -29,7 +28,13 @@ from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
-from i2p_streaming.i2cp.options import router_options
+from i2p_streaming.i2cp.options import (
+    ENC_TYPE_OPTION,
+    PQ_API_VERSION,
+    PQ_ENC_TYPES,
+    parse_enc_types,
+    router_options,
+)
 from i2p_streaming.i2cp.payload import DEFAULT_MAX_SIZE, unwrap, wrap
 from i2p_streaming.i2cp.pending import Pending
 from i2p_streaming.i2cp.state import (
@@ -50,7 +55,10 @@ class I2CPSession:
     """One I2CP session on one router connection (the client side).
 
     ``options`` are merged over the defaults of :func:`~i2p_streaming.i2cp.options.router_options`
-    (``ValueError`` for unsupported values). ``username``/``password`` are sent in GetDate.
+    (``ValueError`` for unsupported values). Without ``i2cp.leaseSetEncType`` the session picks
+    its lease-set encryption types when the router's SetDate arrives: ``6,4`` (ML-KEM-768
+    hybrid, then X25519) from API 0.9.67 on, else ``4``; ``enc_types`` tells the choice.
+    ``username``/``password`` are sent in GetDate.
     Pending status waits and lookups are bounded by ``max_pending``; beyond it, requests raise
     :class:`~i2p_streaming.errors.InvalidStateError` (as do requests the state does not allow).
     """
@@ -69,6 +77,10 @@ class I2CPSession:
     ) -> None:
         self.keys = keys
         self.options = router_options(options)
+        #: The lease-set encryption types, in LeaseSet order; () until chosen (see above).
+        self.enc_types: tuple[int, ...] = ()
+        if ENC_TYPE_OPTION in self.options:
+            self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
         self.version = version
         self.username = username if username is not None else self.options.get("i2cp.username")
         self.password = password if password is not None else self.options.get("i2cp.password")
@@ -85,7 +97,7 @@ class I2CPSession:
         self._out: list[bytes] = []
         self._out_size = 0
         self._events: deque[ev.Event] = deque()
-        self._x_priv, self._x_pub = generate_x25519()
+        self._enc_keys: dict[int, tuple[bytes, bytes]] = {}  # type -> (private, public)
         self._last_published = 0
         self._leasesets = 0
         self._unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
@@ -352,6 +364,11 @@ class I2CPSession:
             self.router_version = msg.version
         self._events.append(ev.RouterDate(msg.date_ms, msg.version, self.offset_ms))
         if self.state is SessionState.HANDSHAKE:
+            if not self.enc_types:
+                version = version_tuple(msg.version)
+                pq = version is not None and version >= PQ_API_VERSION
+                self.options[ENC_TYPE_OPTION] = PQ_ENC_TYPES if pq else "4"
+                self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
             try:
                 config = m.SessionConfig.create(self.keys, self.options, msg.date_ms)
             except DataFormatError as exc:
@@ -389,14 +406,33 @@ class I2CPSession:
             else:
                 self._end(ev.EndReason.DESTROYED, "the router destroyed the session")
         elif status == m.SessionStatus.INVALID:
-            self._end(ev.EndReason.INVALID, "the router found the session invalid")
+            self._end(ev.EndReason.INVALID, f"the router found the session invalid{self._hint()}")
         elif status == m.SessionStatus.REFUSED:
-            self._end(ev.EndReason.REFUSED, "the router refused the session")
+            self._end(ev.EndReason.REFUSED, f"the router refused the session{self._hint()}")
         else:
             self._violation(f"unexpected SessionStatus {status} in state {self.state.value}")
 
     def _on_disconnect(self, msg: m.Disconnect, now: float) -> None:
-        self._end(ev.EndReason.DISCONNECT, f"the router disconnected: {msg.reason}")
+        self._end(ev.EndReason.DISCONNECT, f"the router disconnected: {msg.reason}{self._hint()}")
+
+    def _hint(self) -> str:
+        """A note naming i2cp.leaseSetEncType, for a session refused before its first LeaseSet
+        while it offers an ML-KEM type (a router before API 0.9.67 refuses those)."""
+        if self._leasesets > 1 or not any(t in (5, 6, 7) for t in self.enc_types):
+            return ""
+        value = self.options.get(ENC_TYPE_OPTION, "")
+        return (
+            f" ({ENC_TYPE_OPTION}={value}: this router may not support the ML-KEM types;"
+            f" retry with {ENC_TYPE_OPTION}=4)"
+        )
+
+    def _lease_set_keys(self) -> list[tuple[int, bytes, bytes]]:
+        """(type, private, public) per lease-set type, in LeaseSet order; one X25519 pair per
+        type (as Java), made on first use and kept for the session."""
+        for enc_type in self.enc_types:
+            if enc_type not in self._enc_keys:
+                self._enc_keys[enc_type] = generate_x25519()
+        return [(t, *self._enc_keys[t]) for t in self.enc_types]
 
     def _on_request_leaseset(self, msg: m.RequestVariableLeaseSet, now: float) -> None:
         if self.state is not SessionState.CREATED or msg.session_id != self.session_id:
@@ -405,10 +441,11 @@ class I2CPSession:
         published = max(self.router_time_ms(now) // 1000, self._last_published + 1)
         leases = tuple(Lease2.from_lease(lease) for lease in msg.leases)
         expires = max((lease.end for lease in leases), default=published + 600)
+        keys = self._lease_set_keys()
         try:
             lease_set = LeaseSet2.build(
                 self.keys,
-                encryption_keys=[EncryptionKey(int(EncType.ECIES_X25519), self._x_pub)],
+                encryption_keys=[EncryptionKey(t, public) for t, _, public in keys],
                 leases=leases,
                 published=published,
                 expires=max(expires, published + 1),
@@ -420,7 +457,7 @@ class I2CPSession:
         self._last_published = published
         self._queue(
             m.CreateLeaseSet2(
-                msg.session_id, lease_set, ((int(EncType.ECIES_X25519), self._x_priv),)
+                msg.session_id, lease_set, tuple((t, private) for t, private, _ in keys)
             )
         )
         self._leasesets += 1

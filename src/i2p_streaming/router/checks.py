@@ -44,7 +44,8 @@ ELGAMAL_PRIME = int(
 _OFFLINE_EXPIRATION = "i2cp.leaseSetOfflineExpiration"
 _OFFLINE_SIGNATURE = "i2cp.leaseSetOfflineSignature"
 _TRANSIENT_KEY = "i2cp.leaseSetTransientPublicKey"
-_KNOWN_ENC_TYPES = frozenset({"0", "4"})
+_KNOWN_ENC_TYPES = frozenset({"0", "4", "5", "6", "7"})
+_HYBRID_TYPES = frozenset({5, 6, 7})
 
 
 def _check_offline(cfg: SessionConfig) -> str | None:
@@ -70,7 +71,8 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
     """Check a CreateSession/ReconfigureSession config against the router clock ``now_ms``.
 
     Checks the signature (transient key when offline, plus the offline block), the date window
-    (±3 min), crypto type 0 in the key certificate, ``i2cp.leaseSetEncType`` values (0 and 4)
+    (±3 min), crypto type 0 in the key certificate, ``i2cp.leaseSetEncType`` values (0, 4 and
+    at most one of the ML-KEM hybrids 5/6/7)
     and ``i2cp.leaseSetType`` (3 only). Returns ``None`` or the reason for refusing it.
     """
     offline = _check_offline(cfg)
@@ -94,7 +96,9 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
     if enc_types is not None:
         bad = [t for t in enc_types.split(",") if t.strip() not in _KNOWN_ENC_TYPES]
         if bad:
-            return f"unsupported i2cp.leaseSetEncType {enc_types!r} (known: 0, 4)"
+            return f"unsupported i2cp.leaseSetEncType {enc_types!r} (known: 0, 4, 5, 6, 7)"
+        if len({t.strip() for t in enc_types.split(",")} & {"5", "6", "7"}) > 1:
+            return f"i2cp.leaseSetEncType {enc_types!r}: more than one ML-KEM type"
     ls_type = cfg.options.get("i2cp.leaseSetType")
     if ls_type is not None and ls_type.strip() != "3":
         return f"unsupported i2cp.leaseSetType {ls_type!r} (only 3, LeaseSet2)"
@@ -102,9 +106,10 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
 
 
 def derive_public_key(enc_type: int, private_key: bytes) -> bytes | None:
-    """The public key of ``private_key`` for encryption type 0 (ElGamal) or 4 (X25519), or
-    ``None`` when the type is unsupported or the key has the wrong length."""
-    if enc_type == EncType.ECIES_X25519:
+    """The public key of ``private_key`` for encryption type 0 (ElGamal), 4 (X25519) or an
+    ML-KEM hybrid 5/6/7 (whose LeaseSet key is the X25519 one), or ``None`` when the type is
+    unsupported or the key has the wrong length."""
+    if enc_type == EncType.ECIES_X25519 or enc_type in _HYBRID_TYPES:
         try:
             return x25519_public_from_private(private_key)
         except DataFormatError:
@@ -120,8 +125,9 @@ def check_lease_set(msg: CreateLeaseSet2, session_dest_hash: bytes, now_s: int) 
 
     The LS2 must be for that Destination, verify (offline block included), be timely
     (``published`` within ±12 min of ``now_s``, nothing expiring more than 12 min ahead, offline
-    block not expired), and carry one private key per public key, same order and types, each
-    deriving its public key. Returns ``None`` or the reason.
+    block not expired), carry distinct key types with at most one ML-KEM hybrid and not one
+    beside ElGamal (Java's LeaseSetKeys rule), and one private key per public key, same order
+    and types, each deriving its public key. Returns ``None`` or the reason.
     """
     ls = msg.lease_set
     if ls.destination.hash != session_dest_hash:
@@ -135,6 +141,12 @@ def check_lease_set(msg: CreateLeaseSet2, session_dest_hash: bytes, now_s: int) 
     latest = max([ls.expires, *(lease.end for lease in ls.leases)])
     if latest > now_s + LEASESET_WINDOW_S:
         return f"lease set expires {latest - now_s} s ahead (limit {LEASESET_WINDOW_S} s)"
+    types = [key.enc_type for key in ls.keys]
+    if len(set(types)) != len(types):
+        return f"lease set key types {types} repeat a type"
+    hybrids = [t for t in types if t in _HYBRID_TYPES]
+    if len(hybrids) > 1 or (hybrids and EncType.ELGAMAL in types):
+        return f"lease set key types {types}: at most one ML-KEM type, never beside ElGamal"
     if len(msg.private_keys) != len(ls.keys):
         return f"{len(msg.private_keys)} private keys for {len(ls.keys)} lease set keys"
     for index, ((enc_type, private), public) in enumerate(

@@ -38,7 +38,7 @@ STATUS_NO_TUNNELS = 16
 STATUS_NO_LEASESET = 21
 _LOOKUP_UNSUPPORTED = 7
 #: API version announced in SetDate.
-ROUTER_API_VERSION = "0.9.66"
+ROUTER_API_VERSION = "0.9.67"  # with the ML-KEM hybrid lease-set types 5/6/7
 #: client in/out, router in/in-burst/out/out-burst (KBytes/s), burst seconds, 9 unused.
 _DEFAULT_LIMITS = (8192, 8192, 8192, 8192, 8192, 8192, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 _ROUTER_TO_CLIENT = frozenset(
