@@ -16,7 +16,7 @@ import pytest
 from fuzz import run
 from fuzz.corpus import REGRESSIONS_DIR, regression_files, seed_files, xfail_reason
 from fuzz.mutate import mutants
-from fuzz.targets import TARGETS, accepts
+from fuzz.targets import MESSAGE_TYPES, TARGETS, accepts
 
 from i2p_streaming.data import (
     Certificate,
@@ -79,6 +79,14 @@ def test_every_target_has_a_small_seed_corpus() -> None:
         sizes = [p.stat().st_size for p in files]
         assert sum(sizes) <= 16 * 1024, f"{name} seed corpus is {sum(sizes)} bytes"
         assert max(sizes) <= target.max_len
+
+
+def test_seeds_cover_every_i2cp_message_type() -> None:
+    seeded = {p.read_bytes()[0] for p in seed_files("i2cp_message")}
+    assert set(MESSAGE_TYPES) <= seeded
+    assert seeded - set(MESSAGE_TYPES), "no seed of an unknown type"
+    for path in seed_files("frame_reader"):
+        assert len(path.read_bytes()) > 2
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
