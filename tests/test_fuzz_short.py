@@ -11,6 +11,7 @@ import tracemalloc
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fuzz import run
@@ -61,10 +62,11 @@ PRIMARY: dict[str, Callable[[bytes], object]] = {
 REJECTED_SEEDS = {("payload", "bomb-4mib-zeros"), ("lease", "lease2")}
 
 
-def _regression_params() -> list[object]:
-    params: list[object] = []
+def _regression_params(root: Path = REGRESSIONS_DIR) -> list[Any]:
+    """One ``pytest.param`` per kept input (pytest does not export the type: Any)."""
+    params: list[Any] = []
     for target in TARGETS:
-        for path in regression_files(target):
+        for path in regression_files(target, root):
             reason = xfail_reason(path)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             params.append(pytest.param(target, path, marks=marks, id=f"{target}/{path.name}"))
@@ -117,6 +119,22 @@ def test_short_run(target: str) -> None:
 def test_regression(target: str, path: Path) -> None:
     """A kept crashing input no longer breaks its target."""
     TARGETS[target].one_input(path.read_bytes())
+
+
+def test_regression_params_mark_open_bugs_strict_xfail(tmp_path: Path) -> None:
+    """How kept inputs become tests (while fuzz/regressions/ holds none, this shows it works)."""
+    (tmp_path / "packet").mkdir()
+    (tmp_path / "packet" / "crash-aa").write_bytes(b"\x00" * 30)
+    (tmp_path / "packet" / "crash-bb").write_bytes(b"\x01")
+    (tmp_path / "packet" / "crash-bb.xfail").write_text("IndexError from Packet.decode\n")
+    fixed, open_bug = _regression_params(tmp_path)
+    assert fixed.values == ("packet", tmp_path / "packet" / "crash-aa")
+    assert fixed.id == "packet/crash-aa" and not fixed.marks
+    (mark,) = open_bug.marks
+    assert mark.name == "xfail" and mark.kwargs == {
+        "strict": True,
+        "reason": "IndexError from Packet.decode",
+    }
 
 
 def test_regression_folders_name_real_targets() -> None:
