@@ -43,9 +43,9 @@ def seed_files(target: str) -> list[Path]:
     return _inputs(SEEDS_DIR / target)
 
 
-def regression_files(target: str) -> list[Path]:
-    """The kept crashing inputs of ``target`` (sorted by name)."""
-    return _inputs(REGRESSIONS_DIR / target)
+def regression_files(target: str, root: Path = REGRESSIONS_DIR) -> list[Path]:
+    """The kept crashing inputs of ``target`` (sorted by name), sidecars left out."""
+    return _inputs(root / target)
 
 
 def xfail_reason(path: Path) -> str | None:

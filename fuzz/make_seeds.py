@@ -227,11 +227,13 @@ def _dests(cap: Captured) -> dict[str, bytes]:
     out = dict(cap.destinations)
     for st in (ED, SigType.DSA_SHA1, SigType.ECDSA_SHA512_P521):
         out[f"own-{st.name}"] = keys_for(st).destination.to_bytes()
+    rsa_pub = b"\xc1" * 256
     out["rsa2048"] = Destination.build(
-        bytes(256), b"\xc1" * 256, SigType.RSA_SHA256_2048
+        bytes(256), rsa_pub, SigType.RSA_SHA256_2048, padding=b""
     ).to_bytes()
+    ed_pub = keys_for(ED).destination.signing_public_key
     out["x25519"] = Destination.build(
-        bytes(range(32)), keys_for(ED).destination.signing_public_key, ED, EncType.ECIES_X25519
+        bytes(range(32)), ed_pub, ED, EncType.ECIES_X25519, padding=b"\x5a" * 320
     ).to_bytes()
     out["opaque-cert"] = b"\x05" * 384 + bytes.fromhex("010002abcd")
     return out

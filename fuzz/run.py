@@ -35,6 +35,7 @@ __all__ = ["main"]
 
 WORK_CORPUS = FUZZ_DIR.parent / ".fuzz-corpus"
 _STAT = re.compile(r"stat::(\w+):\s*(\d+)")
+_DONE = re.compile(r"DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Summary:
     executions: int
     exec_per_sec: int
     peak_rss_mb: int
+    coverage: str
     new_files: list[str]
     status: int
 
@@ -131,6 +133,8 @@ def _run_child(target: str, args: argparse.Namespace) -> Summary:
     elapsed = time.monotonic() - start
     log = proc.stdout
     stats = {k: int(v) for k, v in _STAT.findall(log)}
+    done = _DONE.findall(log)
+    coverage = "{}/{}/{}".format(*done[-1]) if done else "-"
     tail = [line for line in log.splitlines() if "ERROR" in line or "Traceback" in line]
     if proc.returncode != 0:
         print(log[-8000:], flush=True)
@@ -142,6 +146,7 @@ def _run_child(target: str, args: argparse.Namespace) -> Summary:
         stats.get("number_of_executed_units", 0),
         stats.get("average_exec_per_sec", 0),
         stats.get("peak_rss_mb", 0),
+        coverage,
         sorted(_regressions(target) - before),
         proc.returncode,
     )
@@ -176,12 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown target(s): {', '.join(unknown)}; known: {', '.join(TARGETS)}")
     summaries = [_run_child(t, args) for t in args.targets or list(TARGETS)]
-    print(f"\n{'target':<18} {'secs':>6} {'execs':>11} {'exec/s':>8} {'rss MB':>7}  result")
+    print("\n(cov/ft/corp: libFuzzer's edges, features and corpus size at the end)")
+    head = f"{'target':<18} {'secs':>6} {'execs':>11} {'exec/s':>8} {'rss MB':>7}"
+    print(f"{head} {'cov/ft/corp':>15}  result")
     for s in summaries:
         found = ", ".join(s.new_files) if s.new_files else ("ok" if s.status == 0 else "FAILED")
         print(
             f"{s.target:<18} {s.seconds:6.0f} {s.executions:11d} {s.exec_per_sec:8d} "
-            f"{s.peak_rss_mb:7d}  {found}"
+            f"{s.peak_rss_mb:7d} {s.coverage:>15}  {found}"
         )
     return 1 if any(s.status or s.new_files for s in summaries) else 0
 

@@ -49,7 +49,7 @@ from i2p_streaming.i2cp.frames import HEADER_LEN, Frame, FrameError, FrameReader
 from i2p_streaming.streaming import Packet
 from i2p_streaming.streaming.packet import PeerKey, verify_packet
 
-__all__ = ["TARGETS", "Target", "accepts"]
+__all__ = ["MESSAGE_TYPES", "TARGETS", "Target", "accepts"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

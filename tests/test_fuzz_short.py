@@ -11,12 +11,13 @@ import tracemalloc
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fuzz import run
 from fuzz.corpus import REGRESSIONS_DIR, regression_files, seed_files, xfail_reason
 from fuzz.mutate import mutants
-from fuzz.targets import TARGETS, accepts
+from fuzz.targets import MESSAGE_TYPES, TARGETS, accepts
 
 from i2p_streaming.data import (
     Certificate,
@@ -61,10 +62,11 @@ PRIMARY: dict[str, Callable[[bytes], object]] = {
 REJECTED_SEEDS = {("payload", "bomb-4mib-zeros"), ("lease", "lease2")}
 
 
-def _regression_params() -> list[object]:
-    params: list[object] = []
+def _regression_params(root: Path = REGRESSIONS_DIR) -> list[Any]:
+    """One ``pytest.param`` per kept input (pytest does not export the type: Any)."""
+    params: list[Any] = []
     for target in TARGETS:
-        for path in regression_files(target):
+        for path in regression_files(target, root):
             reason = xfail_reason(path)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             params.append(pytest.param(target, path, marks=marks, id=f"{target}/{path.name}"))
@@ -79,6 +81,14 @@ def test_every_target_has_a_small_seed_corpus() -> None:
         sizes = [p.stat().st_size for p in files]
         assert sum(sizes) <= 16 * 1024, f"{name} seed corpus is {sum(sizes)} bytes"
         assert max(sizes) <= target.max_len
+
+
+def test_seeds_cover_every_i2cp_message_type() -> None:
+    seeded = {p.read_bytes()[0] for p in seed_files("i2cp_message")}
+    assert set(MESSAGE_TYPES) <= seeded
+    assert seeded - set(MESSAGE_TYPES), "no seed of an unknown type"
+    for path in seed_files("frame_reader"):
+        assert len(path.read_bytes()) > 2
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
@@ -109,6 +119,22 @@ def test_short_run(target: str) -> None:
 def test_regression(target: str, path: Path) -> None:
     """A kept crashing input no longer breaks its target."""
     TARGETS[target].one_input(path.read_bytes())
+
+
+def test_regression_params_mark_open_bugs_strict_xfail(tmp_path: Path) -> None:
+    """How kept inputs become tests (while fuzz/regressions/ holds none, this shows it works)."""
+    (tmp_path / "packet").mkdir()
+    (tmp_path / "packet" / "crash-aa").write_bytes(b"\x00" * 30)
+    (tmp_path / "packet" / "crash-bb").write_bytes(b"\x01")
+    (tmp_path / "packet" / "crash-bb.xfail").write_text("IndexError from Packet.decode\n")
+    fixed, open_bug = _regression_params(tmp_path)
+    assert fixed.values == ("packet", tmp_path / "packet" / "crash-aa")
+    assert fixed.id == "packet/crash-aa" and not fixed.marks
+    (mark,) = open_bug.marks
+    assert mark.name == "xfail" and mark.kwargs == {
+        "strict": True,
+        "reason": "IndexError from Packet.decode",
+    }
 
 
 def test_regression_folders_name_real_targets() -> None:
