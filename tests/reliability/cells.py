@@ -203,7 +203,7 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
         Cell(
             "loss-3",
             _RTT100.replace(loss=0.03),
-            sz(256 * KB, 10 * MB),
+            sz(256 * KB, 5 * MB),
             Mode.UPLOAD,
             options=_LOSSY,
             limit=lim(30, 180),
@@ -223,7 +223,7 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
             Mode.UPLOAD,
             options=_LOSSY,
             connect_timeout=120,
-            limit=lim(40, 240),
+            limit=lim(15, 180),
             known_defect=DEFECT_30PCT,
         ),
         Cell(
@@ -246,13 +246,13 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
         Cell(
             "reorder",
             _RTT100.replace(reorder=0.1, reorder_delay=0.08),
-            sz(512 * KB, 10 * MB),
+            sz(512 * KB, 5 * MB),
             limit=lim(20, 120),
         ),
         Cell(
             "jitter",
             Impairments(delay=0.1, jitter=0.08),
-            sz(512 * KB, 10 * MB),
+            sz(512 * KB, 5 * MB),
             limit=lim(20, 120),
         ),
         Cell(
@@ -265,14 +265,14 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
         Cell(
             "i2p-like",
             Impairments(delay=0.3, jitter=0.03, loss=0.01, duplicate=0.01, reorder=0.01),
-            sz(256 * KB, 5 * MB),
+            sz(256 * KB, 2 * MB),
             options=_LOSSY,
             limit=lim(30, 180),
         ),
         Cell(
             "download-loss-3",
             _RTT100.replace(loss=0.03),
-            sz(256 * KB, 10 * MB),
+            sz(256 * KB, 5 * MB),
             Mode.DOWNLOAD,
             options=_LOSSY,
             limit=lim(30, 180),

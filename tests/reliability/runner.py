@@ -317,6 +317,8 @@ async def run_cell(cell: Cell) -> CellResult:
             for task in (body, control):
                 task.cancel()
             if handle.in_process:
+                # a clean network for the session closes (the CLOSE handshakes of what is left)
+                handle.router.impairments = Impairments()
                 c = handle.router.counters()
                 counters = {
                     "delivered": c.delivered,
