@@ -59,7 +59,8 @@ class Mode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class HandshakeImpairments:
-    """These impairments (router-wide) until every stream is open, then the cell's."""
+    """These impairments (router-wide) until every stream is open or failed to open (its
+    connect timed out), then the cell's."""
 
     impairments: Impairments
 
@@ -165,6 +166,10 @@ class Cell:
 DEFECT_30PCT = (
     "issue 12: at 30 % loss the window sits at 1, Karn's rule gives no RTT sample and the "
     "backed-off RTO (45 s) is never brought back: the transfer stalls without an error"
+)
+DEFECT_SYN = (
+    "issue 12: a SYN is sent at 0, 9 and 27 s only, so under 50 % handshake loss some "
+    "connects hit the 60 s connect timeout"
 )
 DEFECT_BACKLOG = (
     "issue 13 item 1: half-open streams count against the 64-entry backlog and a full accept "
@@ -383,7 +388,8 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
                 256 * KB,
                 streams=10,
                 control=HandshakeImpairments(_RTT20.replace(loss=0.5)),
-                limit=120,
+                limit=150,
+                known_defect=DEFECT_SYN,
             ),
             Cell(
                 "streams-100-loss-1",

@@ -20,8 +20,16 @@ def _size(n: int) -> str:
     return f"{n}B"
 
 
+def _drops(router: dict[str, int]) -> str:
+    if "dropped" not in router:
+        return "-"
+    overflow = router.get("overflow", 0)
+    return f"{router['dropped']}" + (f" ({overflow} ovfl)" if overflow else "")
+
+
 def format_table(results: Sequence[CellResult]) -> str:
-    """One row per cell (outcome, bytes, seconds, goodput, retransmissions, router drops),
+    """One row per cell (outcome, bytes, seconds, goodput, retransmissions, router drops and
+    of them tail drops of a full receiver queue),
     then the errors and diagnoses of the cells that have any, then the summary line."""
     header = ("cell", "network", "outcome", "bytes", "secs", "goodput", "retx", "drop")
     rows = [header]
@@ -35,7 +43,7 @@ def format_table(results: Sequence[CellResult]) -> str:
                 f"{r.seconds:.1f}",
                 f"{r.goodput / 1e6:.2f}MB/s",
                 "-" if r.retransmissions is None else str(r.retransmissions),
-                str(r.router.get("dropped", "-")),
+                _drops(r.router),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

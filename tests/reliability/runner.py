@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -154,7 +156,7 @@ async def _control(
     a: i2p_streaming.Session,
     b: i2p_streaming.Session,
     progress: Progress,
-    all_open: asyncio.Event,
+    connects_done: asyncio.Event,
     notes: list[str],
 ) -> None:
     """The run-time part of the cell's control (router changes while streams run)."""
@@ -162,7 +164,7 @@ async def _control(
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     if isinstance(c, HandshakeImpairments):
-        await all_open.wait()
+        await connects_done.wait()
         handle.router.impairments = cell.impairments
         notes.append(f"handshake impairments cleared at {loop.time() - t0:.2f} s")
     elif isinstance(c, DropFirst):
@@ -201,23 +203,31 @@ async def _transfers(
     b: i2p_streaming.Session,
     records: list[StreamRecord],
     server: Server,
-    all_open: asyncio.Event,
+    connects_done: asyncio.Event,
 ) -> list[BaseException | None]:
-    """Open every stream (concurrently), run the transfers; return each client's error."""
+    """Open every stream (concurrently), run the transfers; return each client's error.
+    ``connects_done`` is set once every stream is open or failed to open."""
     kwargs: dict[str, Any] = {} if cell.backlog is None else {"backlog": cell.backlog}
     listener = await b.start_server(server, PORT, **kwargs)
-    opened = 0
+    settled = 0
 
-    def on_open() -> None:
-        nonlocal opened
-        opened += 1
-        if opened == len(records):
-            all_open.set()
+    def settle() -> None:  # a stream opened, or its connect failed
+        nonlocal settled
+        settled += 1
+        if settled == len(records):
+            connects_done.set()
 
     def connector() -> Any:
         return a.open_connection(b.destination, PORT, timeout=cell.connect_timeout)
 
-    tasks = [asyncio.ensure_future(client(r, server.progress, connector, on_open)) for r in records]
+    def settle_unopened(record: StreamRecord) -> Callable[[asyncio.Future[None]], None]:
+        return lambda _: None if record.opened else settle()
+
+    tasks = []
+    for r in records:
+        task = asyncio.ensure_future(client(r, server.progress, connector, settle))
+        task.add_done_callback(settle_unopened(r))
+        tasks.append(task)
     try:
         results = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
@@ -296,10 +306,12 @@ async def run_cell(cell: Cell) -> CellResult:
             a = await i2p_streaming.create_session(handle.address, options=options)
             b = await i2p_streaming.create_session(handle.address, options=options)
             _arm(cell, handle, a, b)
-            all_open = asyncio.Event()
+            connects_done = asyncio.Event()
             started = loop.time()
-            body = asyncio.ensure_future(_transfers(cell, a, b, records, server, all_open))
-            control = asyncio.ensure_future(_control(cell, handle, a, b, progress, all_open, notes))
+            body = asyncio.ensure_future(_transfers(cell, a, b, records, server, connects_done))
+            control = asyncio.ensure_future(
+                _control(cell, handle, a, b, progress, connects_done, notes)
+            )
             await _wait_body(body, control, started + cell.limit)
             seconds = loop.time() - started
             server_errors = list(server.errors)
@@ -310,10 +322,18 @@ async def run_cell(cell: Cell) -> CellResult:
             elif not body.done():
                 outcome = "HANG"
                 error = f"not finished within {cell.limit:g} s"
-                notes.extend(_hang_diagnosis(records, progress))
+                notes.extend(_diagnosis(records, progress))
             else:
                 client_errors = [e for e in body.result() if e is not None]
                 outcome, error = _classify(cell, client_errors, server_errors)
+                if client_errors:
+                    kinds = Counter(type(e).__name__ for e in client_errors)
+                    notes.append(
+                        f"{len(client_errors)} of {cell.streams} streams failed at the client: "
+                        + ", ".join(f"{n} {k}" for k, n in kinds.items())
+                    )
+                if outcome not in PASSING:
+                    notes.extend(_diagnosis(records, progress))
             for task in (body, control):
                 task.cancel()
             if handle.in_process:
@@ -326,6 +346,7 @@ async def run_cell(cell: Cell) -> CellResult:
                     "duplicated": c.duplicated,
                     "corrupted": c.corrupted,
                     "reordered": c.reordered,
+                    "overflow": c.overflow,
                 }
         except Exception as exc:  # the harness itself (sessions could not open, ...)
             outcome, error = "UNEXPECTED-ERROR", f"harness: {_describe_error(exc)}"
@@ -363,8 +384,8 @@ async def run_cell(cell: Cell) -> CellResult:
     )
 
 
-def _hang_diagnosis(records: list[StreamRecord], progress: Progress) -> list[str]:
-    """Which streams did not finish and what their stats said (at most five)."""
+def _diagnosis(records: list[StreamRecord], progress: Progress) -> list[str]:
+    """Progress, and which streams did not finish with what their stats said (at most five)."""
     lines = [f"progress {progress.received}/{progress.total} bytes"]
     stuck = [r for r in records if not r.server_done.done()]
     for r in stuck[:5]:
