@@ -270,7 +270,7 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
         Cell(
             "i2p-like",
             Impairments(delay=0.3, jitter=0.03, loss=0.01, duplicate=0.01, reorder=0.01),
-            sz(256 * KB, 2 * MB),
+            sz(128 * KB, 2 * MB),
             options=_LOSSY,
             limit=lim(30, 180),
         ),
