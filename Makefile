@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck pytest test demo bench bench-paths fuzz clean
+.PHONY: venv lint typecheck pytest test demo bench bench-paths fuzz reliability clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,12 @@ test: lint typecheck pytest
 # The main job on the embedded router: echo a few MB under I2P-like delay, jitter and loss.
 demo: $(STAMP)
 	$(BIN)/i2p-streaming demo $(DEMO_ARGS)
+
+# The full reliability matrix (tests/reliability): sizes up to 50 MB, loss 0-30 %, bursts,
+# duplication, reordering, jitter, corruption, outages; a table at the end (about 20 min).
+# RELIABILITY_ARGS: e.g. --cells clean,loss-30 --json out.json
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability $(RELIABILITY_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/core.py
