@@ -44,7 +44,12 @@ log = logging.getLogger(__name__)
 
 _HASH_WORDS = struct.Struct(">8I")
 MAX_CLOSED_IDS = 8192
-DEFAULT_BACKLOG = 64
+#: Inbound streams announced (:class:`IncomingConnection`) but not yet taken with
+#: :meth:`StreamManager.accepted`, per port; SYNs beyond it are dropped silently (the client
+#: retries). Half-open streams do not count (they have their own bounds, ``maxHalfOpen*``).
+DEFAULT_BACKLOG = 1024
+#: Streams kept in TIME-WAIT at most; the oldest ends early beyond it.
+MAX_TIME_WAIT = 256
 #: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
 FINAL_STATS_KEPT = 1024
 
@@ -89,11 +94,15 @@ class StreamManager:
         #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
         self.admission = Admission()
         self.tcb = TcbCache() if tcb is None else tcb
-        self._ctx: StreamContext[Connection] = StreamContext(keys, epoch_offset, auto_consume)
+        self._ctx: StreamContext[Connection] = StreamContext(
+            keys, epoch_offset, auto_consume, self.options.max_session_buffer
+        )
         self._rng = rng
         self._conns: dict[int, Connection] = {}
         self._by_peer: dict[int, Connection] = {}  # inbound streams by the peer's id
         self._listeners: dict[int, int] = {}  # port -> backlog
+        self._unaccepted: dict[int, int] = {}  # stream id -> listener port, not yet accepted
+        self._queued: dict[int, int] = {}  # listener port -> streams not yet accepted
         self._pings = Pings(self._ctx)
         self._pending = EarlyPackets()
         #: final stats of the most recently ended streams (bounded), for stats() after the end
@@ -205,9 +214,10 @@ class StreamManager:
         if refusal is not None:
             self._reject(p, peer, src_port, dst_port, refusal)
             return
-        if ctx.half_open(port) >= backlog:
-            self._refuse(p, peer, src_port, dst_port, "backlog")
+        if self._queued.get(port, 0) >= backlog:
+            ctx.count("backlog_full")  # silently: the client's SYN retransmission gets in later
             return
+        self._make_room(peer.hash, now)
         conn = Connection(
             ctx,
             self._new_id(),
@@ -224,12 +234,47 @@ class StreamManager:
         )
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
-        ctx.half_open_added(dst_port)
+        ctx.half_open_added(conn.stream_id, peer.hash)
+        self._unaccepted[conn.stream_id] = port
+        self._queued[port] = self._queued.get(port, 0) + 1
         ctx.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
         conn.receive(p, raw, now, verified=True)
         for held, src, dst, _t in self._pending.take(p.receive_stream_id):
             self.receive_payload(held, src, dst, now)
         conn.reschedule()
+
+    def _make_room(self, peer: bytes, now: float) -> None:
+        """Bound half-open streams before a new one from ``peer``: past the per-peer cap the
+        peer's own oldest goes; past the total cap the oldest of the peer holding the most
+        (a flood from one destination only evicts itself; from many, the oldest goes)."""
+        ctx, opts = self._ctx, self.options
+        by_peer = ctx.half_open_by_peer
+        victim = peer if by_peer.get(peer, 0) >= opts.max_half_open_per_peer else None
+        if victim is None and len(ctx.half_open) >= opts.max_half_open:
+            top = max(by_peer.values())
+            if top > 1:
+                victim = next(h for h, n in by_peer.items() if n == top)
+            else:
+                victim = next(iter(ctx.half_open.values()))
+        if victim is None:
+            return
+        sid = next(s for s, h in ctx.half_open.items() if h == victim)
+        conn = self._conns.get(sid)
+        if conn is None:  # cannot happen: a stream leaves half_open when it ends
+            ctx.half_open_done(sid)
+            return
+        conn.evict_half_open(now, "half_open_evicted")
+
+    def accepted(self, stream_id: int) -> None:
+        """The application took the inbound stream (it no longer counts against its
+        listener's backlog). Unknown or already accepted ids are ignored."""
+        port = self._unaccepted.pop(stream_id, None)
+        if port is not None:
+            n = self._queued.get(port, 0) - 1
+            if n > 0:
+                self._queued[port] = n
+            else:
+                self._queued.pop(port, None)
 
     def _refuse(self, p: Packet, peer: Destination, src: int, dst: int, why: str) -> None:
         """Answer a verified SYN nobody takes with a signed RESET carrying FROM (Java)."""
@@ -311,10 +356,16 @@ class StreamManager:
         if ctx.has_ended:
             self._reap()
 
+    def _bound_time_wait(self, now: float) -> None:
+        tw = self._ctx.time_wait
+        while len(tw) > MAX_TIME_WAIT:
+            next(iter(tw.values())).end_time_wait(now)
+
     def listen(self, port: int = 0, *, backlog: int = DEFAULT_BACKLOG) -> None:
         """Accept new streams for destination ``port`` (0 = every port without its own
-        listener). ``backlog`` bounds inbound streams whose SYN reply is not acked yet; SYNs
-        beyond it (or with no listener) get a signed RESET."""
+        listener). ``backlog`` bounds inbound streams announced but not yet :meth:`accepted`;
+        SYNs beyond it are dropped silently (the client retries); SYNs with no listener get a
+        signed RESET."""
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port} out of range 0..65535")
         if backlog < 1:
@@ -424,6 +475,9 @@ class StreamManager:
         if ctx.dirty:
             for conn in ctx.take_dirty():
                 conn.flush(now, out)
+        if len(ctx.time_wait) > MAX_TIME_WAIT:  # after the flush: their last ACKs are out
+            self._bound_time_wait(now)
+            self._reap()
         return out
 
     def get_timer(self) -> float | None:
@@ -476,9 +530,11 @@ class StreamManager:
             if len(self._final_stats) > FINAL_STATS_KEPT:
                 self._final_stats.popitem(last=False)
             self._conns.pop(conn.stream_id, None)
+            self.accepted(conn.stream_id)
             if self._by_peer.get(conn.peer_id) is conn:
                 del self._by_peer[conn.peer_id]
-                self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
+                if not conn.half_open:  # an evicted half-open's retransmitted SYN is welcome
+                    self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
             self._remember(self._closed, conn.stream_id, now)
 
     def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:
