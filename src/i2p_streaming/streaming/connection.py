@@ -58,12 +58,7 @@ DEFAULT_PEER_MTU = 1730
 MIN_MTU = 512
 #: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
 CHOKE_THRESHOLD = 60000
-#: Seconds an inbound stream may stay half-open (SYN reply sent, not acked) after the peer's
-#: latest verified packet before it is forgotten silently. An honest client acks the reply
-#: one RTT after it arrives; with the initial RTO of 9 s our reply goes out at 0, 9 and 27 s
-#: within this life, and a client whose replies were all lost retransmits its SYN (60 s
-#: connect timeout), which opens a new half-open stream. A SYN flood pins each entry for at
-#: most this long.
+#: Default half-open life (``half_open_timeout``; see docs/options.md for the argument).
 HALF_OPEN_LIFE = 30.0  # the default of ``StreamOptions.half_open_timeout``
 #: Flags that make a packet carry a signature we must check.
 _SIGNED = SIGNATURE_INCLUDED | SYNCHRONIZE | CLOSE | RESET
@@ -341,11 +336,8 @@ class Connection:
             self.evict_half_open(now, "half_open_expired")
             return
         if self._keepalive_deadline is not None and now >= self._keepalive_deadline:
-            self.reset(
-                now,
-                f"no answer from {self.peer.b32} to a keep-alive within "
-                f"{self.options.inactivity_timeout:g} s; the peer is unreachable or gone",
-            )
+            wait = self.options.inactivity_timeout
+            self.reset(now, f"no answer from {self.peer.b32} to a keep-alive within {wait:g} s")
             return
         send = self.send
         if send.rto_deadline is not None and now >= send.rto_deadline:
@@ -390,28 +382,18 @@ class Connection:
 
     # ================================================================== endings
     @property
-    def half_open(self) -> bool:
-        """An inbound stream whose SYN reply the peer has not acked yet."""
+    def half_open(self) -> bool:  # inbound, our SYN reply not acked yet
         return not self.initiator and not self.send.syn_acked
 
     def evict_half_open(self, now: float, counter: str) -> None:
-        """Forget a half-open stream silently (no RESET: a flood's FROM may be forged
-        replays); counted in ``counter``. The peer's next SYN starts afresh."""
+        """Forget a half-open stream without a RESET (a flood's SYNs may be replays)."""
         self._ctx.count(counter)
-        self._ctx.push_event(
-            ConnectionReset(
-                self.stream_id,
-                f"half-open stream from {self.peer.b32} dropped ({counter}): its SYN reply "
-                "was not acknowledged",
-                False,
-            )
-        )
+        why = f"half-open stream from {self.peer.b32} dropped ({counter}): SYN reply not acked"
+        self._ctx.push_event(ConnectionReset(self.stream_id, why, False))
         self._end(now)
 
     def end_time_wait(self, now: float) -> None:
-        """End TIME-WAIT early (the manager bounds how many streams linger)."""
-        if self.state is State.TIME_WAIT:
-            self._end(now)
+        self._end(now)  # TIME-WAIT ends early: the manager bounds how many streams linger
 
     def _check_done(self, now: float) -> None:
         send = self.send

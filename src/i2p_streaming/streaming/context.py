@@ -118,6 +118,21 @@ class StreamContext(Generic[_C]):
         else:
             self.half_open_by_peer.pop(peer, None)
 
+    def half_open_victim(self, peer: bytes, per_peer: int, total: int) -> int | None:
+        """The half-open stream to evict before a new one from ``peer``, or None: past the
+        per-peer cap the peer's own oldest; past the total cap the oldest of the peer holding
+        the most (a flood from one destination only evicts itself; from many, the oldest)."""
+        by_peer = self.half_open_by_peer
+        victim = peer if by_peer.get(peer, 0) >= per_peer else None
+        if victim is None and len(self.half_open) >= total:
+            top = max(by_peer.values())
+            if top == 1:
+                return next(iter(self.half_open))
+            victim = next(h for h, n in by_peer.items() if n == top)
+        if victim is None:
+            return None
+        return next(s for s, h in self.half_open.items() if h == victim)
+
     def buffer_changed(self, before: int, after: int) -> None:
         """A stream's buffered inbound bytes went from ``before`` to ``after``."""
         self.buffered += after - before
