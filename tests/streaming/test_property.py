@@ -18,7 +18,12 @@ from tests.support.pair import make_pair
 # an unacked empty CLOSE is abandoned after max_resends // 2 sends once the peer closed.
 # No inactivity timer: with RTOs up to 45 s, 90 s of silence is possible on such a link.
 OPTIONS = StreamOptions(
-    initial_rto=1.0, max_resends=40, connect_timeout=600.0, time_wait=3000.0, inactivity_action=0
+    initial_rto=1.0,
+    max_resends=40,
+    connect_timeout=600.0,
+    time_wait=3000.0,
+    inactivity_action=0,
+    half_open_timeout=3000.0,  # our SYN reply is resent at RTOs up to 45 s
 )
 
 impairments = st.builds(

@@ -44,6 +44,7 @@ from i2p_streaming.streaming import (
     StreamOptions,
 )
 from i2p_streaming.streaming.events import Event
+from i2p_streaming.streaming.manager import DEFAULT_BACKLOG
 
 __all__ = ["Session"]
 
@@ -206,6 +207,7 @@ class Session:
         transport = StreamTransport(
             self, event.stream_id, protocol, event.peer, event.local_port, event.remote_port
         )
+        self._manager.accepted(event.stream_id)
         self._table.add(transport)
         transport.start()
 
@@ -344,7 +346,7 @@ class Session:
         protocol_factory: Callable[[], asyncio.BaseProtocol],
         port: int = 0,
         *,
-        backlog: int = 64,
+        backlog: int = DEFAULT_BACKLOG,
         start_serving: bool = True,
     ) -> StreamServer:
         """Accept streams to ``port`` (0 = any port without its own server) with a protocol
@@ -361,7 +363,7 @@ class Session:
         port: int = 0,
         *,
         limit: int = 2**16,
-        backlog: int = 64,
+        backlog: int = DEFAULT_BACKLOG,
         start_serving: bool = True,
     ) -> StreamServer:
         """Like :func:`asyncio.start_server`: ``client_connected_cb(reader, writer)`` (plain or

@@ -50,7 +50,7 @@ from i2p_streaming.streaming.sending import (
 from i2p_streaming.streaming.tcb import MAX_WINDOW, TcbEntry
 from i2p_streaming.streaming.timers import Timer
 
-__all__ = ["CHOKE_THRESHOLD", "DEFAULT_PEER_MTU", "MIN_MTU", "Connection"]
+__all__ = ["CHOKE_THRESHOLD", "DEFAULT_PEER_MTU", "HALF_OPEN_LIFE", "MIN_MTU", "Connection"]
 
 #: Assumed peer MTU when its SYN / SYN reply carries none (Java).
 DEFAULT_PEER_MTU = 1730
@@ -58,6 +58,8 @@ DEFAULT_PEER_MTU = 1730
 MIN_MTU = 512
 #: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
 CHOKE_THRESHOLD = 60000
+#: Default half-open life (``half_open_timeout``; see docs/options.md for the argument).
+HALF_OPEN_LIFE = 30.0  # the default of ``StreamOptions.half_open_timeout``
 #: Flags that make a packet carry a signature we must check.
 _SIGNED = SIGNATURE_INCLUDED | SYNCHRONIZE | CLOSE | RESET
 
@@ -73,6 +75,8 @@ class Connection:
     __slots__ = (
         "_connect_deadline",
         "_ctx",
+        "_half_open_deadline",
+        "_keepalive_deadline",
         "_last_activity",
         "_last_heard",
         "_timer",
@@ -144,6 +148,8 @@ class Connection:
         self.recv = ReceivePath(ctx, stream_id, options, self.rtt)
         self._connect_deadline = now + options.connect_timeout if initiator else None
         self._tw_deadline: float | None = None
+        self._half_open_deadline = None if initiator else now + options.half_open_timeout
+        self._keepalive_deadline: float | None = None  # a keep-alive waits for an answer
         self._last_activity = now
         self._last_heard = 0.0  # when the peer's latest verified packet arrived
         self._timer = Timer(self.on_timer)
@@ -190,7 +196,6 @@ class Connection:
         flags = p.flags
         ctx = self._ctx
         self.packets_received += 1
-        self._last_activity = now
         if (
             not verified
             and flags & _SIGNED
@@ -219,7 +224,10 @@ class Connection:
             self.state = State.OPEN
             self._connect_deadline = None
             ctx.push_event(ConnectionEstablished(self.stream_id))
-        self._last_heard = now
+        self._last_heard = self._last_activity = now  # only packets that passed every check
+        self._keepalive_deadline = None
+        if self._half_open_deadline is not None:  # the peer is still there (its SYN again)
+            self._half_open_deadline = now + self.options.half_open_timeout
         if flags & DELAY_REQUESTED:
             delay = p.delay
             assert delay is not None
@@ -231,7 +239,8 @@ class Connection:
         recv = self.recv
         if self.state is not State.CONNECTING and not flags & NO_ACK and p.send_stream_id:
             if send.process_ack(p.ack_through, p.nacks, now):  # our SYN reply was acked
-                ctx.half_open_done(self.local_port)
+                ctx.half_open_done(self.stream_id)
+                self._half_open_deadline = None
             if recv.peer_closed:
                 self._check_done(now)
         if p.sequence_num == 0 and not flags & SYNCHRONIZE:
@@ -280,6 +289,8 @@ class Connection:
             recv.idle_ack_at,
             self._connect_deadline,
             self._tw_deadline,
+            self._half_open_deadline,
+            self._keepalive_deadline,
             send.coalesce.flush_at,
             recv.flow.unchoke_retry_at,
             self._inactivity_deadline(),
@@ -321,6 +332,13 @@ class Connection:
                 now,
             )
             return
+        if self._half_open_deadline is not None and now >= self._half_open_deadline:
+            self.evict_half_open(now, "half_open_expired")
+            return
+        if self._keepalive_deadline is not None and now >= self._keepalive_deadline:
+            wait = self.options.inactivity_timeout
+            self.reset(now, f"no answer from {self.peer.b32} to a keep-alive within {wait:g} s")
+            return
         send = self.send
         if send.rto_deadline is not None and now >= send.rto_deadline:
             result = send.on_rto(now, self.recv.peer_closed, self._last_heard)
@@ -357,11 +375,26 @@ class Connection:
                 self.reset(now, f"no activity for {opts.inactivity_timeout:g} s")
                 return
             send.queue_keepalive()  # an empty packet with a new sequence number
+            self._keepalive_deadline = now + opts.inactivity_timeout
             ctx.mark_dirty(self)
         if self not in ctx.dirty:
             self.reschedule()  # otherwise flush() reschedules after sending
 
     # ================================================================== endings
+    @property
+    def half_open(self) -> bool:  # inbound, our SYN reply not acked yet
+        return not self.initiator and not self.send.syn_acked
+
+    def evict_half_open(self, now: float, counter: str) -> None:
+        """Forget a half-open stream without a RESET (a flood's SYNs may be replays)."""
+        self._ctx.count(counter)
+        why = f"half-open stream from {self.peer.b32} dropped ({counter}): SYN reply not acked"
+        self._ctx.push_event(ConnectionReset(self.stream_id, why, False))
+        self._end(now)
+
+    def end_time_wait(self, now: float) -> None:
+        self._end(now)  # TIME-WAIT ends early: the manager bounds how many streams linger
+
     def _check_done(self, now: float) -> None:
         send = self.send
         if (
@@ -373,6 +406,8 @@ class Connection:
             self.state = State.TIME_WAIT
             self._tw_deadline = now + self.options.time_wait
             self._connect_deadline = None
+            self._keepalive_deadline = None
+            self._ctx.time_wait[self.stream_id] = self
             send.finish()
             self._ctx.push_event(ConnectionClosed(self.stream_id))
             self._ctx.mark_dirty(self)  # still owes the ack of the peer's CLOSE
@@ -425,8 +460,10 @@ class Connection:
         if self.state is State.DEAD:
             return
         ctx = self._ctx
-        if not self.initiator and not self.send.syn_acked:
-            ctx.half_open_done(self.local_port)
+        if not self.initiator:
+            ctx.half_open_done(self.stream_id)
+        ctx.time_wait.pop(self.stream_id, None)
+        self.recv.release()
         self.state = State.DEAD
         self.ended_at = now
         ctx.timers.cancel(self._timer)

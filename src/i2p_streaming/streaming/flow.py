@@ -106,6 +106,22 @@ class ReceiveFlow:
         self.unchokes = 0
         return False
 
+    def choke(self) -> None:
+        """Choke the peer for a reason outside this buffer (the session budget)."""
+        self.choking = True
+        self.unchokes = 0
+
+    def unchoke(self, ooo_packets: int, ooo_bytes: int) -> None:
+        """End a choke of :meth:`choke` unless this buffer itself is still over half full."""
+        used_bytes, used_packets = self.used(ooo_packets, ooo_bytes)
+        if (
+            self.choking
+            and used_bytes * 2 <= self.cap_bytes
+            and used_packets * 2 <= self.cap_packets
+        ):
+            self.choking = False
+            self.unchokes = UNCHOKES_TO_SEND
+
     def delivered(self, size: int) -> None:
         """``size`` (>0) in-order bytes were handed to the shell."""
         if not self.auto_consume:

@@ -36,6 +36,7 @@ __all__ = [
     "DROP_OVER_LIMIT",
     "MAX_TRACKED_PEERS",
     "Admission",
+    "Backlog",
     "Refusal",
     "http_429",
     "reject_packet",
@@ -145,6 +146,34 @@ class Admission:
                     drop=over,
                 )
         return None
+
+
+class Backlog:
+    """Inbound streams announced to the application but not yet accepted, per listener port
+    (the listener's ``backlog`` bounds them; half-open streams are bounded elsewhere)."""
+
+    __slots__ = ("_ports", "_queued")
+
+    def __init__(self) -> None:
+        self._ports: dict[int, int] = {}  # stream id -> listener port
+        self._queued: dict[int, int] = {}  # listener port -> streams not yet accepted
+
+    def queued(self, port: int) -> int:
+        return self._queued.get(port, 0)
+
+    def add(self, stream_id: int, port: int) -> None:
+        self._ports[stream_id] = port
+        self._queued[port] = self._queued.get(port, 0) + 1
+
+    def accepted(self, stream_id: int) -> None:
+        """``stream_id`` was taken by the application, or ended (idempotent)."""
+        port = self._ports.pop(stream_id, None)
+        if port is not None:
+            n = self._queued.get(port, 0) - 1
+            if n > 0:
+                self._queued[port] = n
+            else:
+                self._queued.pop(port, None)
 
 
 def http_429(retry_after: int) -> bytes:

@@ -23,7 +23,7 @@ from i2p_streaming.streaming.connection import Connection
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.early import PENDING_TIMEOUT, EarlyPackets
 from i2p_streaming.streaming.events import Event, IncomingConnection
-from i2p_streaming.streaming.limits import Admission, Refusal, reject_packet
+from i2p_streaming.streaming.limits import Admission, Backlog, Refusal, reject_packet
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
     ECHO,
@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 
 _HASH_WORDS = struct.Struct(">8I")
 MAX_CLOSED_IDS = 8192
-DEFAULT_BACKLOG = 64
+#: Default bound of announced, not yet :meth:`StreamManager.accepted` streams per listener.
+DEFAULT_BACKLOG = 1024
+#: Streams kept in TIME-WAIT at most; the oldest ends early beyond it.
+MAX_TIME_WAIT = 256
 #: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
 FINAL_STATS_KEPT = 1024
 
@@ -89,11 +92,14 @@ class StreamManager:
         #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
         self.admission = Admission()
         self.tcb = TcbCache() if tcb is None else tcb
-        self._ctx: StreamContext[Connection] = StreamContext(keys, epoch_offset, auto_consume)
+        self._ctx: StreamContext[Connection] = StreamContext(
+            keys, epoch_offset, auto_consume, self.options.max_session_buffer
+        )
         self._rng = rng
         self._conns: dict[int, Connection] = {}
         self._by_peer: dict[int, Connection] = {}  # inbound streams by the peer's id
         self._listeners: dict[int, int] = {}  # port -> backlog
+        self._backlog = Backlog()  # announced inbound streams not yet accepted
         self._pings = Pings(self._ctx)
         self._pending = EarlyPackets()
         #: final stats of the most recently ended streams (bounded), for stats() after the end
@@ -205,9 +211,9 @@ class StreamManager:
         if refusal is not None:
             self._reject(p, peer, src_port, dst_port, refusal)
             return
-        if ctx.half_open(port) >= backlog:
-            self._refuse(p, peer, src_port, dst_port, "backlog")
-            return
+        if self._backlog.queued(port) >= backlog:  # silently: the client's retry gets in later
+            return ctx.count("backlog_full")
+        self._make_room(peer.hash, now)
         conn = Connection(
             ctx,
             self._new_id(),
@@ -224,12 +230,24 @@ class StreamManager:
         )
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
-        ctx.half_open_added(dst_port)
+        ctx.half_open_added(conn.stream_id, peer.hash)
+        self._backlog.add(conn.stream_id, port)
         ctx.push_event(IncomingConnection(conn.stream_id, peer, dst_port, src_port))
         conn.receive(p, raw, now, verified=True)
         for held, src, dst, _t in self._pending.take(p.receive_stream_id):
             self.receive_payload(held, src, dst, now)
         conn.reschedule()
+
+    def _make_room(self, peer: bytes, now: float) -> None:
+        """Evict a half-open stream if a new one from ``peer`` would pass a cap."""
+        opts = self.options
+        sid = self._ctx.half_open_victim(peer, opts.max_half_open_per_peer, opts.max_half_open)
+        if sid is not None and (conn := self._conns.get(sid)) is not None:
+            conn.evict_half_open(now, "half_open_evicted")
+
+    def accepted(self, stream_id: int) -> None:
+        """The application took the inbound stream: off its listener's backlog (idempotent)."""
+        self._backlog.accepted(stream_id)
 
     def _refuse(self, p: Packet, peer: Destination, src: int, dst: int, why: str) -> None:
         """Answer a verified SYN nobody takes with a signed RESET carrying FROM (Java)."""
@@ -285,22 +303,10 @@ class StreamManager:
             self._ctx.timers.schedule(self._housekeeping, next_at)
 
     def _on_echo(self, p: Packet, raw: bytes, src: int, dst: int, now: float) -> None:
-        ctx = self._ctx
         if p.send_stream_id:
-            peer = p.from_destination
-            if not self.options.answer_pings or peer is None:
-                ctx.count("ping_ignored")
-                return
-            if not verify_packet(raw, p, epoch_now=ctx.epoch_now(now)):
-                ctx.count("bad_signature")
-                return
-            refusal = self.admission.check(self.options, peer.hash, now, None)
-            if refusal is not None:
-                ctx.count("ping_" + refusal.counter)
-                return
-            self._pings.answer(p, peer, src, dst)
-            return
-        self._pings.on_pong(p, now)
+            self._pings.on_ping(p, raw, src, dst, now, self.options, self.admission)
+        else:
+            self._pings.on_pong(p, now)
 
     def handle_timer(self, now: float) -> None:
         """Run every timer due at ``now`` (retransmissions, delayed ACKs, connect and ping
@@ -313,8 +319,8 @@ class StreamManager:
 
     def listen(self, port: int = 0, *, backlog: int = DEFAULT_BACKLOG) -> None:
         """Accept new streams for destination ``port`` (0 = every port without its own
-        listener). ``backlog`` bounds inbound streams whose SYN reply is not acked yet; SYNs
-        beyond it (or with no listener) get a signed RESET."""
+        listener). ``backlog`` bounds streams announced but not yet :meth:`accepted`: SYNs
+        beyond it are dropped silently (the client retries); with no listener, a RESET."""
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port} out of range 0..65535")
         if backlog < 1:
@@ -424,6 +430,9 @@ class StreamManager:
         if ctx.dirty:
             for conn in ctx.take_dirty():
                 conn.flush(now, out)
+        while len(ctx.time_wait) > MAX_TIME_WAIT:  # after the flush: their last ACKs are out
+            next(iter(ctx.time_wait.values())).end_time_wait(now)
+        self._reap()
         return out
 
     def get_timer(self) -> float | None:
@@ -476,9 +485,11 @@ class StreamManager:
             if len(self._final_stats) > FINAL_STATS_KEPT:
                 self._final_stats.popitem(last=False)
             self._conns.pop(conn.stream_id, None)
+            self.accepted(conn.stream_id)
             if self._by_peer.get(conn.peer_id) is conn:
                 del self._by_peer[conn.peer_id]
-                self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
+                if not conn.half_open:  # an evicted half-open's SYN may come again
+                    self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
             self._remember(self._closed, conn.stream_id, now)
 
     def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:

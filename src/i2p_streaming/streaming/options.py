@@ -183,6 +183,10 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "maxTotalConnsPerDay": ("max_total_conns_per_day", _limit),
     "limitAction": ("limit_action", _action),
     "congestionControl": ("congestion_control", _congestion),
+    "maxSessionBuffer": ("max_session_buffer", _int(0, 2**40)),
+    "maxHalfOpen": ("max_half_open", _int(1, 2**20)),
+    "halfOpenTimeout": ("half_open_timeout", _ms(1.0, 86400.0)),
+    "maxHalfOpenPerPeer": ("max_half_open_per_peer", _int(1, 2**20)),
 }
 
 #: The I2CP-named keys Java's streaming reads (``ConnectionOptions``), with their fields.
@@ -231,6 +235,13 @@ class StreamOptions:
     time_wait: float = 300.0
     #: the congestion controller's name in :data:`~i2p_streaming.streaming.congestion.CONTROLLERS`
     congestion_control: str = DEFAULT_CONTROLLER
+    #: session-wide bound of buffered inbound bytes, all streams together (0 = none)
+    max_session_buffer: int = 32 * 1024 * 1024
+    #: inbound streams whose SYN reply is not acked yet, in total and per peer
+    max_half_open: int = 2048
+    max_half_open_per_peer: int = 1024
+    #: seconds a half-open inbound stream lives after the peer's latest packet
+    half_open_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         limits = (
@@ -265,6 +276,10 @@ class StreamOptions:
             (all(len(h) == 32 for h in self.access_list), "access_list holds 32-byte hashes"),
             (128 <= self.receive_window <= 255, "receive_window must be 128..255"),
             (self.time_wait >= 0, "time_wait must be >= 0"),
+            (self.max_session_buffer >= 0, "max_session_buffer must be >= 0"),
+            (self.max_half_open >= 1, "max_half_open must be >= 1"),
+            (self.half_open_timeout > 0, "half_open_timeout must be > 0"),
+            (self.max_half_open_per_peer >= 1, "max_half_open_per_peer must be >= 1"),
             (
                 self.congestion_control in CONTROLLERS,
                 f"congestion_control {self.congestion_control!r} is not one of "

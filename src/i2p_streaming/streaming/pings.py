@@ -11,7 +11,9 @@ from typing import Any
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.events import PingAnswered, PingTimeout
-from i2p_streaming.streaming.packet import ECHO, FROM_INCLUDED, NO_ACK, Packet
+from i2p_streaming.streaming.limits import Admission
+from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.packet import ECHO, FROM_INCLUDED, NO_ACK, Packet, verify_packet
 from i2p_streaming.streaming.records import OutgoingPacket
 from i2p_streaming.streaming.timers import Timer
 
@@ -75,6 +77,31 @@ class Pings:
         self._pings[ping_id] = ping
         self._ctx.timers.schedule(ping.timer, now + timeout)
         self._ctx.queue_out(OutgoingPacket(destination, 0, 0, packet.encode_signed(keys)))
+
+    def on_ping(
+        self,
+        p: Packet,
+        raw: bytes,
+        src: int,
+        dst: int,
+        now: float,
+        options: StreamOptions,
+        admission: Admission,
+    ) -> None:
+        """A peer's ping: verified and admitted, it gets a pong (else counted, dropped)."""
+        ctx = self._ctx
+        peer = p.from_destination
+        if not options.answer_pings or peer is None:
+            ctx.count("ping_ignored")
+            return
+        if not verify_packet(raw, p, epoch_now=ctx.epoch_now(now)):
+            ctx.count("bad_signature")
+            return
+        refusal = admission.check(options, peer.hash, now, None)
+        if refusal is not None:
+            ctx.count("ping_" + refusal.counter)
+            return
+        self.answer(p, peer, src, dst)
 
     def answer(self, ping: Packet, peer: Destination, src: int, dst: int) -> None:
         """Queue the signed pong to a verified, admitted ping from ``peer``."""

@@ -53,6 +53,7 @@ class ReceivePath:
     """In-order point, out-of-order queue, receive buffer and ACK timing of one stream."""
 
     __slots__ = (
+        "_budget_choke",
         "_ctx",
         "_gap_avg",
         "_last_arrival",
@@ -97,6 +98,7 @@ class ReceivePath:
         self._gap_avg = 0.0  # moving average of the gaps between in-order data packets
         self.idle_ack_at: float | None = None  # burst-end ACK deadline (see ACK_IDLE_GAPS)
         self.bytes_received = 0
+        self._budget_choke = False  # choked because the session budget is spent
 
     # ================================================================== packets
     def accept(self, p: Packet, flags: int, now: float, delay: int | None) -> int:
@@ -115,10 +117,27 @@ class ReceivePath:
             self.ack_deadline = now
             return DROPPED
         flow = self.flow
-        if not flow.admit(len(p.payload), seq == self.next_seq, len(self._ooo), self._ooo_bytes):
+        in_order = seq == self.next_seq
+        held = self.buffered
+        size = len(p.payload)
+        if size and not (in_order and flow.auto_consume) and not ctx.buffer_admits(size, held):
+            ctx.count("session_buffer_full")
+            self._budget_choke = True
+            flow.choke()
+            self.ack_deadline = now  # the choke goes out at once
+            return DROPPED
+        if not flow.admit(size, in_order, len(self._ooo), self._ooo_bytes):
             ctx.count("receive_buffer_full")
             self.ack_deadline = now  # the choke goes out at once
             return DROPPED
+        if self._budget_choke:
+            self._budget_choke = False
+            flow.unchoke(len(self._ooo), self._ooo_bytes)
+        self._accept(p, seq, flags, now, delay)
+        ctx.buffer_changed(held, self.buffered)
+        return ACCEPTED
+
+    def _accept(self, p: Packet, seq: int, flags: int, now: float, delay: int | None) -> None:
         if seq > self.highest:
             self.highest = seq
         if flags & CLOSE:
@@ -143,7 +162,6 @@ class ReceivePath:
             ack_at = now  # a gap: tell the sender at once (NACKs)
         if self.ack_deadline is None or ack_at < self.ack_deadline:
             self.ack_deadline = ack_at
-        return ACCEPTED
 
     def _note_arrival(self, now: float) -> None:
         """Push the burst-end ACK deadline past this in-order data packet (ACK_IDLE_GAPS).
@@ -171,8 +189,7 @@ class ReceivePath:
                 return now + self._options.initial_ack_delay
             return now + min(self._options.initial_ack_delay, srtt / 4.0)
         if delay == 0:
-            srtt = self._rtt.rtt
-            return now if srtt is None else now + min(0.12, srtt / 8.0)
+            return now  # 0 means "ack at once" (Java, the spec)
         return now + min(delay / 1000.0, self._options.initial_ack_delay)
 
     def _deliver(self, flags: int, payload: bytes) -> None:
@@ -229,8 +246,16 @@ class ReceivePath:
 
     def consumed(self, nbytes: int, now: float) -> bool:
         """The application read ``nbytes``; True when that unchokes the peer (ACK now)."""
-        if self.flow.consumed(nbytes, len(self._ooo), self._ooo_bytes):
+        held = self.buffered
+        unchoked = self.flow.consumed(nbytes, len(self._ooo), self._ooo_bytes)
+        self._ctx.buffer_changed(held, self.buffered)
+        if unchoked:
+            self._budget_choke = False
             self.ack_deadline = now
             self.flow.arm_unchoke_retry(now, self._rtt.rto)
             return True
         return False
+
+    def release(self) -> None:
+        """The stream ended: its buffered bytes leave the session budget."""
+        self._ctx.buffer_changed(self.buffered, 0)

@@ -20,6 +20,7 @@ from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.session import Session
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming import StreamOptions
+from i2p_streaming.streaming.manager import DEFAULT_BACKLOG
 from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
 
 __all__ = ["Listener", "SyncSession", "create_session"]
@@ -110,7 +111,7 @@ class SyncSession:
         protocol = self._runner.run(connect())
         return StreamSocket(self.loop, protocol, timeout)
 
-    def listen(self, port: int = 0, *, backlog: int = 64) -> Listener:
+    def listen(self, port: int = 0, *, backlog: int = DEFAULT_BACKLOG) -> Listener:
         """Accept streams to ``port`` (0 = any port without a listener of its own)."""
         listener = Listener(self, port, backlog)
         session = self.aio
