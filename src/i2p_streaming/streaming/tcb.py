@@ -6,7 +6,7 @@ destination: nothing is shared between destinations, so peers cannot link them).
 connection that got at least one RTT sample of its own ends, its values are stored, blended
 into an existing entry as ``0.75 * old + 0.25 * new``. A new connection to (or from) the same
 peer starts from the entry as if it had taken one RTT sample already: its RTO is
-``srtt + 4 * rttvar`` instead of the 9 s initial RTO, and its window starts at the stored
+``srtt + 4 * rttvar`` instead of the initial RTO, and its window starts at the stored
 window (at most 64). Entries expire :data:`EXPIRE_AFTER` seconds after their last update; the
 cache keeps at most :data:`MAX_ENTRIES` peers (least recently used dropped first).
 Disable with ``StreamOptions(tcb_share=False)`` (the manager then neither looks up nor stores).
