@@ -39,14 +39,14 @@ from i2p_streaming.streaming.packet import (
 from i2p_streaming.streaming.profiles import max_window
 from i2p_streaming.streaming.receiving import DROPPED, DUPLICATE, ReceivePath
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
-from i2p_streaming.streaming.rto import RttEstimator
-from i2p_streaming.streaming.sending import (
+from i2p_streaming.streaming.recovery import (
     RTO_CLOSE_ABANDONED,
     RTO_FLUSH,
     RTO_GIVE_UP,
     RTO_PROBES_UNANSWERED,
-    SendPath,
 )
+from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.sending import SendPath
 from i2p_streaming.streaming.tcb import MAX_WINDOW, TcbEntry
 from i2p_streaming.streaming.timers import Timer
 

@@ -13,7 +13,6 @@ unchokes, up to :data:`UNCHOKE_RESEND` of the oldest outstanding packets go agai
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from i2p_streaming.data import Destination
@@ -21,67 +20,33 @@ from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import (
-    CLOSE,
-    NO_ACK,
-    SYNCHRONIZE,
-    Flags,
-    Packet,
-    encode_plain,
-)
+from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_plain
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
+from i2p_streaming.streaming.recovery import (
+    CLOSE_GIVE_UP_SENDS,
+    FAST_RETRANSMIT_NACKS,
+    MAX_PERSIST_INTERVAL,
+    MAX_RESEND_BURST,
+    MAX_SEQ_SPAN,
+    MAX_SYN_RTO,
+    PROBE_COPIES,
+    RTO_CLOSE_ABANDONED,
+    RTO_FLUSH,
+    RTO_GIVE_UP,
+    RTO_IDLE,
+    RTO_PROBES_UNANSWERED,
+    SAFE_SEQ_SPAN,
+    UNCHOKE_RESEND,
+)
 from i2p_streaming.streaming.rto import RttEstimator
 from i2p_streaming.streaming.sendbuffer import SendBuffer
+from i2p_streaming.streaming.signed import encode_signed_packet
 
-__all__ = [
-    "CLOSE_GIVE_UP_SENDS",
-    "FAST_RETRANSMIT_NACKS",
-    "MAX_PERSIST_INTERVAL",
-    "MAX_RESEND_BURST",
-    "MAX_SEQ_SPAN",
-    "MAX_SYN_RTO",
-    "RTO_CLOSE_ABANDONED",
-    "RTO_FLUSH",
-    "RTO_GIVE_UP",
-    "RTO_IDLE",
-    "RTO_PROBES_UNANSWERED",
-    "SAFE_SEQ_SPAN",
-    "UNCHOKE_RESEND",
-    "Acks",
-    "SendPath",
-]
+__all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
 
-FAST_RETRANSMIT_NACKS = 2
-#: Most sequence numbers we run past the oldest unacked packet (Java 128, B.5, stops a
-#: 128-packet window at every hole); a peer that chokes us lowers it to SAFE_SEQ_SPAN.
-MAX_SEQ_SPAN = 240
-#: The span after the peer choked us once (Java accepts about 130 packets ahead).
-SAFE_SEQ_SPAN = 128
-#: Longest SYN / SYN-reply retransmission interval (s): with the 2 s initial RTO, tries at
-#: 0, 2, 6, 14, 22, ... s, nine within the 60 s connect timeout (Java: 0, 9, 27 s).
-MAX_SYN_RTO = 8.0
-MAX_RESEND_BURST = 16
-#: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
-#: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
-CLOSE_GIVE_UP_SENDS = 3
-#: Longest interval between persist probes, seconds.
-MAX_PERSIST_INTERVAL = 45.0
-#: Packets resent at once when the peer unchokes.
-UNCHOKE_RESEND = 16
-_HASH_WORDS = struct.Struct(">8I")
-_PROFILE_INTERACTIVE = int(Flags.PROFILE_INTERACTIVE)
 #: What every packet of a flush carries: (peer id, ack through or -1, NACKs, receive flow).
 Acks = tuple[int, int, list[int], ReceiveFlow]
-
-#: What :meth:`SendPath.on_rto` did: nothing due / packets to resend (flush) / gave up on an
-#: empty CLOSE the peer never acks (counted as acked) / ``maxResends`` retransmissions without
-#: an ack / ``maxResends`` persist probes without an answer.
-RTO_IDLE = 0
-RTO_FLUSH = 1
-RTO_CLOSE_ABANDONED = 2
-RTO_GIVE_UP = 3
-RTO_PROBES_UNANSWERED = 4
 
 
 class SendPath:
@@ -89,6 +54,8 @@ class SendPath:
 
     __slots__ = (
         "_acked_sent",
+        "_copy_due",
+        "_copy_gap",
         "_ctx",
         "_first_status",
         "_initiator",
@@ -103,6 +70,7 @@ class SendPath:
         "_rtt",
         "_silent_probes",
         "_span",
+        "_streak",
         "_stream_id",
         "_timed_out",
         "buffer",
@@ -165,6 +133,9 @@ class SendPath:
         self._persist_interval = 0.0
         self._span = MAX_SEQ_SPAN
         self._timed_out = -1.0  # the latest RTO expiry
+        self._streak = 0  # RTO expiries in a row without an ack of new data
+        self._copy_due: float | None = None  # the real RTO deadline behind probe copies
+        self._copy_gap = 0.0
 
     # ================================================================== the application's bytes
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
@@ -259,6 +230,8 @@ class SendPath:
         if not acked:
             return False
         self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
+        self._streak = 0
+        self._copy_due = None
         sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
         youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
@@ -313,7 +286,17 @@ class SendPath:
             return RTO_IDLE
         if self.peer_choked:
             return self._probe(now, last_heard)
+        if self._copy_due is not None:
+            # halfway through a backed-off timeout: the oldest packet goes once more
+            self._resend.add(next(iter(unacked)))
+            self.rto_deadline = now + self._copy_gap
+            if self.rto_deadline >= self._copy_due - 1e-9:
+                self.rto_deadline = self._copy_due
+                self._copy_due = None
+            return RTO_FLUSH
         opts = self._options
+        if self._streak >= opts.max_resends:
+            return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
         count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
         due: list[SentPacket] = []
         for e in unacked.values():
@@ -329,8 +312,7 @@ class SendPath:
             ):
                 unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
                 return RTO_CLOSE_ABANDONED
-            if e.sends > opts.max_resends:
-                return RTO_GIVE_UP
+        self._streak += 1
         self._rtt.on_timeout()
         if due[0].sends == 1:
             self.cc.on_timeout(now)
@@ -339,9 +321,14 @@ class SendPath:
         for e in due:
             self._resend.add(e.seq)
         rto = self._rtt.rto
-        if due[0].flags & SYNCHRONIZE and rto > MAX_SYN_RTO:
+        syn = due[0].flags & SYNCHRONIZE
+        if syn and rto > MAX_SYN_RTO:
             rto = MAX_SYN_RTO  # SYN / SYN reply: several tries must fit the connect timeout
         self.rto_deadline = now + rto
+        if self._streak > 1 and not syn:
+            self._copy_due = self.rto_deadline  # backed off twice: more copies in between
+            self._copy_gap = rto / PROBE_COPIES
+            self.rto_deadline = now + self._copy_gap
         return RTO_FLUSH
 
     def _probe(self, now: float, last_heard: float) -> int:
@@ -446,23 +433,18 @@ class SendPath:
             nacks = []
         want_status = False
         if flags & (SYNCHRONIZE | CLOSE):
-            keys = self._ctx.keys
-            opts = self._options
-            choke = flow.delay_option()
-            sid, ack, words = peer_id, ack_through, tuple(nacks)
-            origin, offline, mtu = None, None, None
-            if flags & SYNCHRONIZE:
-                origin, offline, mtu = keys.destination, keys.offline, opts.max_message_size
-                if opts.interactive:
-                    flags |= _PROFILE_INTERACTIVE
-                if self._initiator:
-                    sid, ack, words = 0, 0, _HASH_WORDS.unpack(self._peer.hash)
-                    flags |= NO_ACK
-                    want_status = self._first_status
-                    self._first_status = False
-            head = (sid, self._stream_id, e.seq, ack, words, 1, flags, choke or 0)
-            pkt = Packet(*head, origin, mtu, offline, payload=e.payload)
-            data = pkt.encode_signed(keys)
+            first_syn = self._initiator and bool(flags & SYNCHRONIZE)
+            if first_syn:
+                want_status = self._first_status
+                self._first_status = False
+            head = (peer_id, self._stream_id, e.seq, ack_through, nacks, flags)
+            data, flags = encode_signed_packet(
+                self._ctx.keys,
+                self._options,
+                (*head, flow.delay_option() or 0),
+                e.payload,
+                self._peer.hash if first_syn else None,
+            )
         else:
             window = self.cc.window
             free = window - len(self.unacked)
