@@ -33,6 +33,7 @@ from i2p_streaming.streaming.packet import (
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.peers import PeerShare, PeerTable
 from i2p_streaming.streaming.pings import Pings
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.tcb import TcbCache
@@ -89,6 +90,7 @@ class StreamManager:
         #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
         self.admission = Admission()
         self.tcb = TcbCache() if tcb is None else tcb
+        self._peers = PeerTable()  # RTT and window shared by the streams to one peer
         self._ctx: StreamContext[Connection] = StreamContext(keys, epoch_offset, auto_consume)
         self._rng = rng
         self._conns: dict[int, Connection] = {}
@@ -220,7 +222,7 @@ class StreamManager:
             peer_id=p.receive_stream_id,
             peer_key=peer_key_of(peer, p.offline_signature),
             peer_mtu=p.max_packet_size,
-            seed=self.tcb.get(peer.hash, now) if self.options.tcb_share else None,
+            shared=self._share(peer.hash, self.options, now),
         )
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
@@ -369,7 +371,7 @@ class StreamManager:
             remote_port=port,
             options=opts,
             now=now,
-            seed=self.tcb.get(destination.hash, now) if opts.tcb_share else None,
+            shared=self._share(destination.hash, opts, now),
         )
         self._conns[sid] = conn
         conn.start(bytes(data), close)
@@ -466,6 +468,10 @@ class StreamManager:
                 continue  # expired entries are pruned on insert; a rare extra retry is fine
             return sid
 
+    def _share(self, peer_hash: bytes, opts: StreamOptions, now: float) -> PeerShare:
+        seed = self.tcb.get(peer_hash, now) if opts.tcb_share else None
+        return self._peers.acquire(peer_hash, opts, seed)
+
     def _reap(self) -> None:
         """Forget the streams that ended; their ids stay reserved for ``time_wait``."""
         for conn in self._ctx.take_ended():
@@ -473,6 +479,7 @@ class StreamManager:
             if conn.options.tcb_share:
                 self.tcb.store(conn.peer.hash, conn.rtt, conn.window, conn.tcb_seeded, now)
             self._final_stats[conn.stream_id] = conn.stats()
+            self._peers.release(conn.peer.hash, conn.options, conn.stream_id)
             if len(self._final_stats) > FINAL_STATS_KEPT:
                 self._final_stats.popitem(last=False)
             self._conns.pop(conn.stream_id, None)

@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_plain
+from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
 from i2p_streaming.streaming.recovery import (
@@ -39,7 +39,6 @@ from i2p_streaming.streaming.recovery import (
     SAFE_SEQ_SPAN,
     UNCHOKE_RESEND,
 )
-from i2p_streaming.streaming.rto import RttEstimator
 from i2p_streaming.streaming.sendbuffer import SendBuffer
 from i2p_streaming.streaming.signed import encode_signed_packet
 
@@ -68,6 +67,7 @@ class SendPath:
         "_remote_port",
         "_resend",
         "_rtt",
+        "_share",
         "_silent_probes",
         "_span",
         "_streak",
@@ -99,8 +99,7 @@ class SendPath:
         options: StreamOptions,
         *,
         initiator: bool,
-        rtt: RttEstimator,
-        cc: CongestionController,
+        share: PeerShare,
     ) -> None:
         self._ctx = ctx
         self._stream_id = stream_id
@@ -109,8 +108,9 @@ class SendPath:
         self._remote_port = remote_port
         self._options = options
         self._initiator = initiator
-        self._rtt = rtt
-        self.cc = cc
+        self._share = share  # RTT and window shared with the other streams to the peer
+        self._rtt = share.rtt
+        self.cc = share.cc
         self.coalesce = Coalescer(options)
         self.mtu = options.max_message_size
         self.buffer = SendBuffer(options.buffer_size)
@@ -136,6 +136,11 @@ class SendPath:
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
         self._copy_gap = 0.0
+
+    @property
+    def window(self) -> int:
+        """Packets this stream may have in flight (its share of the peer's window)."""
+        return self._share.window()
 
     # ================================================================== the application's bytes
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
@@ -189,6 +194,7 @@ class SendPath:
     def finish(self) -> None:
         """Both CLOSEs done (TIME-WAIT): nothing is left to send or resend."""
         self.rto_deadline = None
+        self._share.idle(self._stream_id)
         self.unacked.clear()
         self._resend.clear()
         self.buffer.clear()
@@ -232,6 +238,7 @@ class SendPath:
         self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
         self._streak = 0
         self._copy_due = None
+        self._share.acked(now)
         sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
         youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
@@ -245,6 +252,8 @@ class SendPath:
                 if sent > self._acked_sent:
                     self._acked_sent = sent
             resend.discard(seq)
+        if not unacked:
+            self._share.idle(self._stream_id)
         if sample >= 0.0:
             self._rtt.update(sample)
             cc.on_rtt_sample(now - youngest, now)
@@ -260,7 +269,8 @@ class SendPath:
     def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
         """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
         if choked and not self.peer_choked:
-            self.cc.on_choke()
+            if not self._share.shared:
+                self.cc.on_choke()  # (a shared window is not cut for one stream's reader)
             self._span = SAFE_SEQ_SPAN  # it could not hold what we sent ahead
         elif self.peer_choked and not choked:
             # the peer lifted its choke: resend the oldest packets it had to drop
@@ -311,11 +321,13 @@ class SendPath:
                 and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
             ):
                 unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
+                if not unacked:
+                    self._share.idle(self._stream_id)
                 return RTO_CLOSE_ABANDONED
         self._streak += 1
         self._rtt.on_timeout()
         if due[0].sends == 1:
-            self.cc.on_timeout(now)
+            self._share.on_timeout(now)
         self._recover = self.next_seq - 1
         self._timed_out = now  # acks of packets sent before now may be late: no samples
         for e in due:
@@ -351,6 +363,8 @@ class SendPath:
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
         e = SentPacket(self.next_seq, flags, payload)
+        if not self.unacked:
+            self._share.busy(self._stream_id)
         self.next_seq += 1
         self.unacked[e.seq] = e
         self._resend.add(e.seq)
@@ -388,7 +402,7 @@ class SendPath:
             sent |= self._transmit(e, now, out, acks)
         if not self.syn_acked:
             return sent  # responder: hold more packets until the SYN reply is acked (E.11)
-        window = self.cc.window
+        window = self._share.window()
         limit = window
         if state is State.CONNECTING and limit > 3:
             limit = 3
@@ -446,7 +460,7 @@ class SendPath:
                 self._peer.hash if first_syn else None,
             )
         else:
-            window = self.cc.window
+            window = self._share.window()
             free = window - len(self.unacked)
             # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
             # this packet (a lone tail packet must not wait 500 ms and trip the RTO)

@@ -45,6 +45,10 @@ class TunnelController(WestwoodController):
         self._lost = 0.0
         self._delivered = 0.0
 
+    def set_max_window(self, max_window: int) -> None:
+        super().set_max_window(max_window)
+        self.max_ssthresh = self.max_window
+
     @property
     def loss_rate(self) -> float:
         """Lost / (lost + delivered) over about the last two windows."""
