@@ -121,6 +121,33 @@ def test_parallel_streams_share_a_clean_path_fairly(
     assert sizes == [200 * 1700] * 8
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("rate", [20_000_000.0, 2_000_000.0])
+def test_hundred_streams_share_a_queue_without_retransmissions(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, rate: float
+) -> None:
+    # 100 streams to one peer through one FIFO (nothing dropped): a shared RTT and window
+    # (peers.py) keep every RTO above the queueing delay and give equal streams equal shares
+    link = Impairment(delay=0.001, rate=rate)  # 2 ms RTT: the queue is most of the delay
+    pair = make_pair(keys_a, keys_b, seed=3, listen=None, impairment=link)
+    pair.b.manager.listen(0, backlog=1024)
+    size = 200 * 1700
+    sids = [pair.a.manager.connect(keys_b.destination, now=0.0) for _ in range(100)]
+    for sid in sids:
+        pair.a.write(sid, bytes(size), 0.0, close=True)
+    done: dict[int, float] = {}
+
+    def finished() -> bool:
+        for sid, data in pair.b.received.items():
+            if sid not in done and len(data) == size:
+                done[sid] = pair.link.now
+        return len(done) == 100
+
+    assert pair.link.run(finished, max_time=600.0)
+    assert sum(pair.a.manager.stats(s).packets_retransmitted for s in sids) == 0
+    assert max(done.values()) <= 2 * min(done.values())
+
+
 def test_syn_retries_fit_the_connect_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
     pair = make_pair(keys_a, keys_b)
     sends: list[float] = []

@@ -479,7 +479,9 @@ class StreamManager:
             if conn.options.tcb_share:
                 self.tcb.store(conn.peer.hash, conn.rtt, conn.window, conn.tcb_seeded, now)
             self._final_stats[conn.stream_id] = conn.stats()
-            self._peers.release(conn.peer.hash, conn.options, conn.stream_id)
+            self._peers.release(
+                conn.peer.hash, conn.options, conn.stream_id, len(conn.send.unacked)
+            )
             if len(self._final_stats) > FINAL_STATS_KEPT:
                 self._final_stats.popitem(last=False)
             self._conns.pop(conn.stream_id, None)

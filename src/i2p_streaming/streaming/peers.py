@@ -18,7 +18,7 @@ name, window ceiling and initial RTO) share one :class:`PeerShare`:
 A lone stream's share is exactly its own controller, as before. The manager owns one
 :class:`PeerTable`; it hands a connection its share through the constructor and releases
 it when the stream ends. A share never touches a connection: the send path calls down
-into it (:meth:`PeerShare.busy`, :meth:`PeerShare.idle`, :meth:`PeerShare.window`).
+into it (:meth:`PeerShare.sent`, :meth:`PeerShare.acked`, :meth:`PeerShare.full`, ...).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _Key = tuple[bytes, str, int, float]
 class PeerShare:
     """RTT estimator and aggregate congestion controller of the streams to one peer."""
 
-    __slots__ = ("_busy", "_last_ack", "_top", "_users", "cc", "rtt", "seeded")
+    __slots__ = ("_busy", "_cut", "_inflight", "_last_ack", "_top", "_users", "cc", "rtt", "seeded")
 
     def __init__(self, options: StreamOptions, seed: TcbEntry | None = None) -> None:
         self.rtt = RttEstimator(options.initial_rto)
@@ -52,14 +52,17 @@ class PeerShare:
         self._busy: set[int] = set()
         self._users = 0  # streams holding this share
         self._last_ack = -1.0  # when any of the streams last had new data acked
+        self._cut = -1.0  # when a stream's timeout last counted as a loss
+        self._inflight = 0  # packets of all the streams awaiting an ack
 
     def join(self) -> None:
         """One more stream holds this share."""
         self._users += 1
 
-    def leave(self, stream_id: int) -> bool:
-        """The stream ended and leaves; True when no stream holds the share any more."""
-        self.idle(stream_id)
+    def leave(self, stream_id: int, outstanding: int) -> bool:
+        """The stream ended with ``outstanding`` packets still in flight and leaves; True
+        when no stream holds the share any more."""
+        self.gone(stream_id, outstanding, True)
         self._users -= 1
         return self._users <= 0
 
@@ -77,21 +80,36 @@ class PeerShare:
                 w = self._top
         return w
 
-    def busy(self, stream_id: int) -> None:
-        """The stream has packets awaiting an ack (the aggregate ceiling grows by one share)."""
-        if stream_id not in self._busy:
+    def full(self, own: int) -> bool:
+        """True when a busy stream with ``own`` packets in flight must not send another: it
+        has its floor share and the aggregate window is used up (so a window growing by one
+        packet lets one stream send one more, not every stream)."""
+        n = len(self._busy)
+        if n <= 1:
+            return False  # the caller's limit is the window itself
+        w = self.cc.window
+        return own >= w // n and self._inflight >= w
+
+    def sent(self, stream_id: int, first: bool) -> None:
+        """The stream queued a new packet (``first``: it had nothing in flight)."""
+        self._inflight += 1
+        if first:
             self._busy.add(stream_id)
             self.cc.set_max_window(self._top * len(self._busy))
 
-    def idle(self, stream_id: int) -> None:
-        """The stream has nothing awaiting an ack (or ended): it no longer takes a share."""
-        if stream_id in self._busy:
+    def acked(self, stream_id: int, count: int, empty: bool, now: float) -> None:
+        """``count`` of the stream's packets were acked (``empty``: none left in flight)."""
+        self._last_ack = now
+        self.gone(stream_id, count, empty)
+
+    def gone(self, stream_id: int, count: int, empty: bool) -> None:
+        """``count`` of the stream's packets left flight (acked, abandoned, or it ended)."""
+        self._inflight -= count
+        if self._inflight < 0:
+            self._inflight = 0
+        if empty and stream_id in self._busy:
             self._busy.discard(stream_id)
             self.cc.set_max_window(self._top * max(1, len(self._busy)))
-
-    def acked(self, now: float) -> None:
-        """A stream had new data acknowledged."""
-        self._last_ack = now
 
     def on_timeout(self, now: float) -> None:
         """A stream's retransmission timer expired. While another stream to the peer had new
@@ -100,7 +118,9 @@ class PeerShare:
         confirms congestion; otherwise the aggregate restarts from one packet."""
         if len(self._busy) > 1 and now - self._last_ack < self.rtt.rto:
             self.cc.on_loss(1, now)
-            self.cc.on_fast_retransmit(now, 1)
+            if now - self._cut >= self.rtt.srtt:
+                self._cut = now  # many streams timing out together: one cut per RTT
+                self.cc.on_fast_retransmit(now, 1)
         else:
             self.cc.on_timeout(now)
 
@@ -135,11 +155,14 @@ class PeerTable:
         share.join()
         return share
 
-    def release(self, peer_hash: bytes, options: StreamOptions, stream_id: int) -> None:
-        """The stream ended: it leaves its share, which goes with its last stream."""
+    def release(
+        self, peer_hash: bytes, options: StreamOptions, stream_id: int, outstanding: int
+    ) -> None:
+        """The stream ended (``outstanding``: its packets still unacked): it leaves its
+        share, which goes with its last stream."""
         key = self._key(peer_hash, options)
         share = self._shares.get(key)
         if share is None:
             return
-        if share.leave(stream_id):
+        if share.leave(stream_id, outstanding):
             del self._shares[key]

@@ -194,7 +194,7 @@ class SendPath:
     def finish(self) -> None:
         """Both CLOSEs done (TIME-WAIT): nothing is left to send or resend."""
         self.rto_deadline = None
-        self._share.idle(self._stream_id)
+        self._share.gone(self._stream_id, len(self.unacked), True)
         self.unacked.clear()
         self._resend.clear()
         self.buffer.clear()
@@ -238,7 +238,6 @@ class SendPath:
         self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
         self._streak = 0
         self._copy_due = None
-        self._share.acked(now)
         sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
         youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
@@ -252,8 +251,7 @@ class SendPath:
                 if sent > self._acked_sent:
                     self._acked_sent = sent
             resend.discard(seq)
-        if not unacked:
-            self._share.idle(self._stream_id)
+        self._share.acked(self._stream_id, len(acked), not unacked, now)
         if sample >= 0.0:
             self._rtt.update(sample)
             cc.on_rtt_sample(now - youngest, now)
@@ -304,6 +302,12 @@ class SendPath:
                 self.rto_deadline = self._copy_due
                 self._copy_due = None
             return RTO_FLUSH
+        oldest = next(iter(unacked.values()))
+        if not self._streak and not oldest.flags & SYNCHRONIZE:
+            due_at = oldest.last_sent + self._rtt.rto
+            if due_at > now:  # the (shared) RTT estimate grew since the timer was armed
+                self.rto_deadline = due_at
+                return RTO_IDLE
         opts = self._options
         if self._streak >= opts.max_resends:
             return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
@@ -321,8 +325,7 @@ class SendPath:
                 and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
             ):
                 unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
-                if not unacked:
-                    self._share.idle(self._stream_id)
+                self._share.gone(self._stream_id, 1, not unacked)
                 return RTO_CLOSE_ABANDONED
         self._streak += 1
         self._rtt.on_timeout()
@@ -363,8 +366,7 @@ class SendPath:
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
         e = SentPacket(self.next_seq, flags, payload)
-        if not self.unacked:
-            self._share.busy(self._stream_id)
+        self._share.sent(self._stream_id, not self.unacked)
         self.next_seq += 1
         self.unacked[e.seq] = e
         self._resend.add(e.seq)
@@ -408,13 +410,15 @@ class SendPath:
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
-        # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
-        # past the oldest unacked packet, so a hole cannot push new packets beyond the
-        # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
+        # Java's packetSendChoke: at most min(span, 2 x window) sequence numbers past the
+        # oldest unacked packet (beyond the peer's receive window: dropped, never NACKed).
         span = min(self._span, 2 * window)
         unacked = self.unacked
+        share = self._share
         while len(unacked) < limit:
-            if unacked and self.next_seq - next(iter(unacked)) >= span:
+            if unacked and (
+                self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
+            ):
                 break
             buffered = self.buffer.buffered
             if buffered:
