@@ -95,7 +95,8 @@ class PeerShare:
         self._inflight += 1
         if first:
             self._busy.add(stream_id)
-            self.cc.set_max_window(self._top * len(self._busy))
+            n = len(self._busy)
+            self.cc.set_max_window(self._top * n, n)
 
     def acked(self, stream_id: int, count: int, empty: bool, now: float) -> None:
         """``count`` of the stream's packets were acked (``empty``: none left in flight)."""
@@ -109,7 +110,8 @@ class PeerShare:
             self._inflight = 0
         if empty and stream_id in self._busy:
             self._busy.discard(stream_id)
-            self.cc.set_max_window(self._top * max(1, len(self._busy)))
+            n = max(1, len(self._busy))
+            self.cc.set_max_window(self._top * n, n)
 
     def on_timeout(self, now: float) -> None:
         """A stream's retransmission timer expired. While another stream to the peer had new
