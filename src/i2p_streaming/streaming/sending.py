@@ -337,8 +337,8 @@ class SendPath:
             self._resend.add(e.seq)
         rto = self._rtt.rto
         syn = due[0].flags & SYNCHRONIZE
-        if syn and rto > MAX_SYN_RTO:
-            rto = MAX_SYN_RTO  # SYN / SYN reply: several tries must fit the connect timeout
+        if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
+            rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
         self.rto_deadline = now + rto
         if self._streak > 1 and not syn:
             self._copy_due = self.rto_deadline  # backed off twice: more copies in between

@@ -17,7 +17,7 @@ every loss as congestion (Reno) or clamps its window after loss (Java's Westwood
   than half the window, with no cap below the maximum window;
 * grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout.
 
-Pacing is done by the send path (``sending.py``) from the window and SRTT.
+Parallel streams to one peer share one instance (``peers.py``); there is no pacing.
 """
 
 from __future__ import annotations
