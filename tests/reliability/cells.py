@@ -163,10 +163,6 @@ class Cell:
 
 # -- the defects that make cells fail today (see /work/notes: issues 12 and 13) -------------
 
-DEFECT_30PCT = (
-    "issue 12: at 30 % loss the window sits at 1, Karn's rule gives no RTT sample and the "
-    "backed-off RTO (45 s) is never brought back: the transfer stalls without an error"
-)
 DEFECT_SYN = (
     "issue 12: a SYN is sent at 0, 9 and 27 s only, so under 50 % handshake loss some "
     "connects hit the 60 s connect timeout"
@@ -229,7 +225,6 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
             options=_LOSSY,
             connect_timeout=120,
             limit=lim(15, 180),
-            known_defect=DEFECT_30PCT,
         ),
         Cell(
             "burst-mild",

@@ -8,10 +8,9 @@ import itertools
 import pytest
 
 from i2p_streaming.data import PrivateKeys
-from i2p_streaming.streaming import StreamOptions
 from i2p_streaming.streaming.congestion import TunnelController
+from i2p_streaming.streaming.recovery import MAX_SYN_RTO
 from i2p_streaming.streaming.rto import RttEstimator
-from i2p_streaming.streaming.sending import MAX_SYN_RTO
 from tests.support.link import Impairment
 from tests.support.pair import make_pair
 
@@ -66,17 +65,35 @@ def test_clustered_losses_cut_the_window() -> None:
     assert cc.window == 64
 
 
-@pytest.mark.timeout(60)
-def test_thirty_percent_loss_completes(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
-    opts = StreamOptions(max_resends=40, connect_timeout=600.0)
-    pair = make_pair(
-        keys_a, keys_b, seed=5, options=opts, impairment=Impairment(delay=0.15, loss=0.3)
-    )
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("seed", range(20))
+def test_one_megabyte_at_thirty_percent_loss_completes(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, seed: int
+) -> None:
+    # default options (maxResends 8): the stream must not give up while the peer answers
+    pair = make_pair(keys_a, keys_b, seed=seed, impairment=Impairment(delay=0.15, loss=0.3))
     sid = pair.a.manager.connect(keys_b.destination, now=0.0)
-    data = bytes(range(256)) * (200_000 // 256)
+    data = bytes(range(256)) * (1_000_000 // 256)
     pair.a.write(sid, data, 0.0, close=True)
     assert pair.link.run(lambda: bool(pair.b.peer_closed), max_time=3600.0)
+    assert not pair.a.failed and not pair.a.reset
     assert bytes(pair.b.received[next(iter(pair.b.received))]) == data
+
+
+def test_backed_off_timeouts_send_spaced_copies_and_still_give_up(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    pair = make_pair(keys_a, keys_b, impairment=Impairment(delay=0.15))
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    assert pair.link.run(lambda: sid in pair.a.established)
+    pair.link.impairment.blackhole = True  # the peer is gone
+    pair.link.record = True
+    pair.a.write(sid, b"x" * 100, pair.link.now)
+    assert pair.link.run(lambda: sid in pair.a.reset, max_time=3600.0)
+    sends = [d.at for d in pair.link.sent_by(pair.a.manager) if d.packet.data.endswith(b"x" * 100)]
+    # the first send, 8 timeouts (maxResends), and from the second back-off on two copies
+    # spaced over each interval
+    assert len(sends) == 1 + 8 + 2 * 7
 
 
 def test_no_spurious_retransmission_on_a_clean_path(
@@ -102,6 +119,33 @@ def test_parallel_streams_share_a_clean_path_fairly(
     assert all(pair.a.manager.stats(s).packets_retransmitted == 0 for s in sids)
     sizes = [len(bytes(v)) for v in pair.b.received.values()]
     assert sizes == [200 * 1700] * 8
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("rate", [20_000_000.0, 2_000_000.0])
+def test_hundred_streams_share_a_queue_without_retransmissions(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, rate: float
+) -> None:
+    # 100 streams to one peer through one FIFO (nothing dropped): a shared RTT and window
+    # (peers.py) keep every RTO above the queueing delay and give equal streams equal shares
+    link = Impairment(delay=0.001, rate=rate)  # 2 ms RTT: the queue is most of the delay
+    pair = make_pair(keys_a, keys_b, seed=3, listen=None, impairment=link)
+    pair.b.manager.listen(0, backlog=1024)
+    size = 200 * 1700
+    sids = [pair.a.manager.connect(keys_b.destination, now=0.0) for _ in range(100)]
+    for sid in sids:
+        pair.a.write(sid, bytes(size), 0.0, close=True)
+    done: dict[int, float] = {}
+
+    def finished() -> bool:
+        for sid, data in pair.b.received.items():
+            if sid not in done and len(data) == size:
+                done[sid] = pair.link.now
+        return len(done) == 100
+
+    assert pair.link.run(finished, max_time=600.0)
+    assert sum(pair.a.manager.stats(s).packets_retransmitted for s in sids) == 0
+    assert max(done.values()) <= 2 * min(done.values())
 
 
 def test_syn_retries_fit_the_connect_timeout(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:

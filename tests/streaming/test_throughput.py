@@ -21,7 +21,7 @@ from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import OutgoingPacket, StreamManager, StreamOptions
 from i2p_streaming.streaming.congestion import WestwoodController
 from i2p_streaming.streaming.packet import Packet
-from i2p_streaming.streaming.sending import MAX_SEQ_SPAN
+from i2p_streaming.streaming.recovery import MAX_SEQ_SPAN
 from tests.support.link import Delivery, FakeLink, Impairment
 from tests.support.pair import Pair, make_pair
 

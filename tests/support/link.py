@@ -2,7 +2,9 @@
 
 No real time passes: :meth:`FakeLink.run` jumps the simulated clock to the next delivery or
 timer. Impairments (all seeded): loss, duplication, reordering (extra delay), jitter, a fixed
-one-way delay, and a blackhole (drop everything, optionally from a given time).
+one-way delay, a rate cap (``rate`` bytes/s: one unbounded FIFO per direction shared by every
+stream, so parallel streams queue behind each other) and a blackhole (drop everything,
+optionally from a given time).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Impairment:
     jitter: float = 0.0
     blackhole: bool = False
     blackhole_from: float | None = None
+    rate: float = 0.0  # bytes per second per direction; 0: no cap
 
 
 @dataclass
@@ -60,6 +63,7 @@ class FakeLink:
         self.record = False
         self.delivered = 0
         self.dropped = 0
+        self._busy_until: dict[tuple[int, int], float] = {}  # per direction, with ``rate``
 
     # ------------------------------------------------------------------ plumbing
     def events_of(self, manager: StreamManager) -> list[Event]:
@@ -104,8 +108,13 @@ class FakeLink:
             self.dropped += 1
             return
         copies = 2 if imp.duplicate and rng.random() < imp.duplicate else 1
+        start = self.now
+        if imp.rate:
+            way = (id(sender), id(receiver))
+            start = max(start, self._busy_until.get(way, 0.0)) + len(pkt.data) / imp.rate
+            self._busy_until[way] = start
         for _ in range(copies):
-            at = self.now + imp.delay
+            at = start + imp.delay
             if imp.jitter:
                 at += rng.random() * imp.jitter
             if imp.reorder and rng.random() < imp.reorder:

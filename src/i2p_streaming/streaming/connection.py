@@ -13,7 +13,6 @@ buffer, ACK timing). Applications talk to the manager, never to a connection dir
 from __future__ import annotations
 
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import create_controller
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.events import (
     ConnectionClosed,
@@ -36,18 +35,17 @@ from i2p_streaming.streaming.packet import (
     peer_key_of,
     verify_packet,
 )
-from i2p_streaming.streaming.profiles import max_window
+from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.receiving import DROPPED, DUPLICATE, ReceivePath
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
-from i2p_streaming.streaming.rto import RttEstimator
-from i2p_streaming.streaming.sending import (
+from i2p_streaming.streaming.recovery import (
     RTO_CLOSE_ABANDONED,
     RTO_FLUSH,
     RTO_GIVE_UP,
     RTO_PROBES_UNANSWERED,
-    SendPath,
 )
-from i2p_streaming.streaming.tcb import MAX_WINDOW, TcbEntry
+from i2p_streaming.streaming.sending import SendPath
+from i2p_streaming.streaming.tcb import TcbEntry
 from i2p_streaming.streaming.timers import Timer
 
 __all__ = ["CHOKE_THRESHOLD", "DEFAULT_PEER_MTU", "HALF_OPEN_LIFE", "MIN_MTU", "Connection"]
@@ -70,7 +68,8 @@ def _peer_mtu(value: int | None) -> int:
 
 class Connection:
     """One stream (see the module docstring). ``seed``: remembered RTT and window of the
-    peer (:mod:`~i2p_streaming.streaming.tcb`) to start from."""
+    peer (:mod:`~i2p_streaming.streaming.tcb`) to start from; ``shared``: the RTT and window
+    shared with the manager's other streams to the peer (:mod:`~.peers`; default: its own)."""
 
     __slots__ = (
         "_connect_deadline",
@@ -114,6 +113,7 @@ class Connection:
         peer_key: PeerKey | None = None,
         peer_mtu: int | None = None,
         seed: TcbEntry | None = None,
+        shared: PeerShare | None = None,
     ) -> None:
         self._ctx = ctx
         self.stream_id = stream_id
@@ -125,13 +125,9 @@ class Connection:
         self.remote_port = remote_port
         self.options = options
         self.state = State.CONNECTING if initiator else State.OPEN
-        self.rtt = RttEstimator(options.initial_rto)
-        top = max_window(options)
-        window = min(options.initial_window_size, top)
-        if seed is not None:
-            self.rtt.seed(seed.rtt, seed.rttvar)
-            window = max(1, min(seed.window, MAX_WINDOW, top))
-        self.tcb_seeded = seed is not None
+        share = shared if shared is not None else PeerShare(options, seed)
+        self.rtt = share.rtt
+        self.tcb_seeded = share.seeded
         self.send = SendPath(
             ctx,
             stream_id,
@@ -140,8 +136,7 @@ class Connection:
             remote_port,
             options,
             initiator=initiator,
-            rtt=self.rtt,
-            cc=create_controller(options.congestion_control, window, top),
+            share=share,
         )
         if peer_mtu is not None:
             self.send.set_peer_mtu(_peer_mtu(peer_mtu))
@@ -472,7 +467,7 @@ class Connection:
     # ================================================================== observation
     @property
     def window(self) -> int:
-        return self.send.cc.window
+        return self.send.window
 
     def stats(self) -> StreamStats:
         send, recv = self.send, self.recv
@@ -482,7 +477,7 @@ class Connection:
             self.state,
             self.rtt.rtt,
             self.rtt.rto,
-            send.cc.window,
+            send.window,
             send.mtu,
             send.bytes_sent,
             recv.bytes_received,

@@ -15,7 +15,6 @@ import random
 import secrets
 import struct
 from collections import OrderedDict
-from typing import TypeVar
 
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import DataFormatError, InvalidStateError
@@ -33,7 +32,9 @@ from i2p_streaming.streaming.packet import (
     peer_key_of,
     verify_packet,
 )
+from i2p_streaming.streaming.peers import PeerShare, PeerTable
 from i2p_streaming.streaming.pings import Pings
+from i2p_streaming.streaming.recent import RecentKeys
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
 from i2p_streaming.streaming.tcb import TcbCache
 from i2p_streaming.streaming.timers import Timer
@@ -43,15 +44,12 @@ __all__ = ["StreamManager"]
 log = logging.getLogger(__name__)
 
 _HASH_WORDS = struct.Struct(">8I")
-MAX_CLOSED_IDS = 8192
 #: Default bound of announced, not yet :meth:`StreamManager.accepted` streams per listener.
 DEFAULT_BACKLOG = 1024
 #: Streams kept in TIME-WAIT at most; the oldest ends early beyond it.
 MAX_TIME_WAIT = 256
 #: How many ended streams keep their final stats for :meth:`StreamManager.stats`.
 FINAL_STATS_KEPT = 1024
-
-_K = TypeVar("_K")
 
 
 class StreamManager:
@@ -92,6 +90,7 @@ class StreamManager:
         #: Access lists and connection throttles (limits.py); RTT/window cache (tcb.py).
         self.admission = Admission()
         self.tcb = TcbCache() if tcb is None else tcb
+        self._peers = PeerTable()  # RTT and window shared by the streams to one peer
         self._ctx: StreamContext[Connection] = StreamContext(
             keys, epoch_offset, auto_consume, self.options.max_session_buffer
         )
@@ -104,8 +103,8 @@ class StreamManager:
         self._pending = EarlyPackets()
         #: final stats of the most recently ended streams (bounded), for stats() after the end
         self._final_stats: OrderedDict[int, StreamStats] = OrderedDict()
-        self._closed: OrderedDict[int, float] = OrderedDict()  # our id -> reusable after
-        self._recent_syn: OrderedDict[tuple[int, bytes], float] = OrderedDict()
+        self._closed: RecentKeys[int] = RecentKeys()  # our ended ids, not reused for a while
+        self._recent_syn: RecentKeys[tuple[int, bytes]] = RecentKeys()  # SYNs accepted
         self._housekeeping = Timer(self._expire_pending)
 
     # ================================================================== settings, counters
@@ -198,8 +197,7 @@ class StreamManager:
             ctx.count("replay_hash_mismatch")
             return
         key = (p.receive_stream_id, peer.hash)
-        expiry = self._recent_syn.get(key)
-        if expiry is not None and expiry > now:
+        if self._recent_syn.holds(key, now):
             ctx.count("replayed_syn")
             return
         port = dst_port if dst_port in self._listeners else 0
@@ -226,7 +224,7 @@ class StreamManager:
             peer_id=p.receive_stream_id,
             peer_key=peer_key_of(peer, p.offline_signature),
             peer_mtu=p.max_packet_size,
-            seed=self.tcb.get(peer.hash, now) if self.options.tcb_share else None,
+            shared=self._share(peer.hash, self.options, now),
         )
         self._conns[conn.stream_id] = conn
         self._by_peer[p.receive_stream_id] = conn
@@ -375,7 +373,7 @@ class StreamManager:
             remote_port=port,
             options=opts,
             now=now,
-            seed=self.tcb.get(destination.hash, now) if opts.tcb_share else None,
+            shared=self._share(destination.hash, opts, now),
         )
         self._conns[sid] = conn
         conn.start(bytes(data), close)
@@ -448,12 +446,8 @@ class StreamManager:
         """A snapshot of the stream's counters. For one of the last ``FINAL_STATS_KEPT``
         streams that ended, its final counters; :class:`~i2p_streaming.errors.InvalidStateError`
         for an unknown stream."""
-        conn = self._conns.get(stream_id)
-        if conn is None:
-            final = self._final_stats.get(stream_id)
-            if final is not None:
-                return final
-        return self._get(stream_id).stats()
+        final = self._final_stats.get(stream_id) if stream_id not in self._conns else None
+        return final if final is not None else self._get(stream_id).stats()
 
     @property
     def stream_ids(self) -> list[int]:
@@ -469,19 +463,30 @@ class StreamManager:
     def _new_id(self) -> int:
         while True:
             sid = self._rng.getrandbits(32) if self._rng is not None else secrets.randbits(32)
-            if not sid or sid in self._conns or sid in self._pings:
-                continue
-            if sid in self._closed:
-                continue  # expired entries are pruned on insert; a rare extra retry is fine
-            return sid
+            # (expired closed ids are pruned on insert; a rare extra retry is fine)
+            if (
+                sid
+                and sid not in self._conns
+                and sid not in self._pings
+                and sid not in self._closed
+            ):
+                return sid
+
+    def _share(self, peer_hash: bytes, opts: StreamOptions, now: float) -> PeerShare:
+        seed = self.tcb.get(peer_hash, now) if opts.tcb_share else None
+        return self._peers.acquire(peer_hash, opts, seed)
 
     def _reap(self) -> None:
         """Forget the streams that ended; their ids stay reserved for ``time_wait``."""
         for conn in self._ctx.take_ended():
             now = conn.ended_at
+            until = now + max(self.options.time_wait, 120.0)
             if conn.options.tcb_share:
                 self.tcb.store(conn.peer.hash, conn.rtt, conn.window, conn.tcb_seeded, now)
             self._final_stats[conn.stream_id] = conn.stats()
+            self._peers.release(
+                conn.peer.hash, conn.options, conn.stream_id, len(conn.send.unacked)
+            )
             if len(self._final_stats) > FINAL_STATS_KEPT:
                 self._final_stats.popitem(last=False)
             self._conns.pop(conn.stream_id, None)
@@ -489,11 +494,5 @@ class StreamManager:
             if self._by_peer.get(conn.peer_id) is conn:
                 del self._by_peer[conn.peer_id]
                 if not conn.half_open:  # an evicted half-open's SYN may come again
-                    self._remember(self._recent_syn, (conn.peer_id, conn.peer.hash), now)
-            self._remember(self._closed, conn.stream_id, now)
-
-    def _remember(self, cache: OrderedDict[_K, float], key: _K, now: float) -> None:
-        cache[key] = now + max(self.options.time_wait, 120.0)
-        cache.move_to_end(key)
-        while cache and (len(cache) > MAX_CLOSED_IDS or next(iter(cache.values())) <= now):
-            cache.popitem(last=False)
+                    self._recent_syn.add((conn.peer_id, conn.peer.hash), until, now)
+            self._closed.add(conn.stream_id, until, now)

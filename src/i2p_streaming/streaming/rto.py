@@ -85,6 +85,11 @@ class RttEstimator:
         self.rto = self._base
 
     @property
+    def base(self) -> float:
+        """The RTO without back-off."""
+        return self._base
+
+    @property
     def backed_off(self) -> bool:
         """True while a timeout's back-off is in force."""
         return self.rto > self._base

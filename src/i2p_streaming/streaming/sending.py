@@ -13,75 +13,39 @@ unchokes, up to :data:`UNCHOKE_RESEND` of the oldest outstanding packets go agai
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from i2p_streaming.data import Destination
-from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import (
-    CLOSE,
-    NO_ACK,
-    SYNCHRONIZE,
-    Flags,
-    Packet,
-    encode_plain,
-)
+from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_plain
+from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
-from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.recovery import (
+    CLOSE_GIVE_UP_SENDS,
+    FAST_RETRANSMIT_NACKS,
+    MAX_PERSIST_INTERVAL,
+    MAX_RESEND_BURST,
+    MAX_SEQ_SPAN,
+    MAX_SYN_RTO,
+    PROBE_COPIES,
+    RTO_CLOSE_ABANDONED,
+    RTO_FLUSH,
+    RTO_GIVE_UP,
+    RTO_IDLE,
+    RTO_PROBES_UNANSWERED,
+    SAFE_SEQ_SPAN,
+    UNCHOKE_RESEND,
+)
 from i2p_streaming.streaming.sendbuffer import SendBuffer
+from i2p_streaming.streaming.signed import encode_signed_packet
 
-__all__ = [
-    "CLOSE_GIVE_UP_SENDS",
-    "FAST_RETRANSMIT_NACKS",
-    "MAX_PERSIST_INTERVAL",
-    "MAX_RESEND_BURST",
-    "MAX_SEQ_SPAN",
-    "MAX_SYN_RTO",
-    "RTO_CLOSE_ABANDONED",
-    "RTO_FLUSH",
-    "RTO_GIVE_UP",
-    "RTO_IDLE",
-    "RTO_PROBES_UNANSWERED",
-    "SAFE_SEQ_SPAN",
-    "UNCHOKE_RESEND",
-    "Acks",
-    "SendPath",
-]
+__all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
 
-FAST_RETRANSMIT_NACKS = 2
-#: Most sequence numbers we run past the oldest unacked packet (Java 128, B.5, stops a
-#: 128-packet window at every hole); a peer that chokes us lowers it to SAFE_SEQ_SPAN.
-MAX_SEQ_SPAN = 240
-#: The span after the peer choked us once (Java accepts about 130 packets ahead).
-SAFE_SEQ_SPAN = 128
-#: Longest SYN / SYN-reply retransmission interval (s): with the 2 s initial RTO, tries at
-#: 0, 2, 6, 14, 22, ... s, nine within the 60 s connect timeout (Java: 0, 9, 27 s).
-MAX_SYN_RTO = 8.0
-MAX_RESEND_BURST = 16
-#: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
-#: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
-CLOSE_GIVE_UP_SENDS = 3
-#: Longest interval between persist probes, seconds.
-MAX_PERSIST_INTERVAL = 45.0
-#: Packets resent at once when the peer unchokes.
-UNCHOKE_RESEND = 16
-_HASH_WORDS = struct.Struct(">8I")
-_PROFILE_INTERACTIVE = int(Flags.PROFILE_INTERACTIVE)
 #: What every packet of a flush carries: (peer id, ack through or -1, NACKs, receive flow).
 Acks = tuple[int, int, list[int], ReceiveFlow]
-
-#: What :meth:`SendPath.on_rto` did: nothing due / packets to resend (flush) / gave up on an
-#: empty CLOSE the peer never acks (counted as acked) / ``maxResends`` retransmissions without
-#: an ack / ``maxResends`` persist probes without an answer.
-RTO_IDLE = 0
-RTO_FLUSH = 1
-RTO_CLOSE_ABANDONED = 2
-RTO_GIVE_UP = 3
-RTO_PROBES_UNANSWERED = 4
 
 
 class SendPath:
@@ -89,6 +53,8 @@ class SendPath:
 
     __slots__ = (
         "_acked_sent",
+        "_copy_due",
+        "_copy_gap",
         "_ctx",
         "_first_status",
         "_initiator",
@@ -101,8 +67,10 @@ class SendPath:
         "_remote_port",
         "_resend",
         "_rtt",
+        "_share",
         "_silent_probes",
         "_span",
+        "_streak",
         "_stream_id",
         "_timed_out",
         "buffer",
@@ -131,8 +99,7 @@ class SendPath:
         options: StreamOptions,
         *,
         initiator: bool,
-        rtt: RttEstimator,
-        cc: CongestionController,
+        share: PeerShare,
     ) -> None:
         self._ctx = ctx
         self._stream_id = stream_id
@@ -141,8 +108,9 @@ class SendPath:
         self._remote_port = remote_port
         self._options = options
         self._initiator = initiator
-        self._rtt = rtt
-        self.cc = cc
+        self._share = share  # RTT and window shared with the other streams to the peer
+        self._rtt = share.rtt
+        self.cc = share.cc
         self.coalesce = Coalescer(options)
         self.mtu = options.max_message_size
         self.buffer = SendBuffer(options.buffer_size)
@@ -165,6 +133,14 @@ class SendPath:
         self._persist_interval = 0.0
         self._span = MAX_SEQ_SPAN
         self._timed_out = -1.0  # the latest RTO expiry
+        self._streak = 0  # RTO expiries in a row without an ack of new data
+        self._copy_due: float | None = None  # the real RTO deadline behind probe copies
+        self._copy_gap = 0.0
+
+    @property
+    def window(self) -> int:
+        """Packets this stream may have in flight (its share of the peer's window)."""
+        return self._share.window()
 
     # ================================================================== the application's bytes
     def write(self, data: bytes | bytearray | memoryview, now: float) -> int:
@@ -218,6 +194,7 @@ class SendPath:
     def finish(self) -> None:
         """Both CLOSEs done (TIME-WAIT): nothing is left to send or resend."""
         self.rto_deadline = None
+        self._share.gone(self._stream_id, len(self.unacked), True)
         self.unacked.clear()
         self._resend.clear()
         self.buffer.clear()
@@ -259,6 +236,8 @@ class SendPath:
         if not acked:
             return False
         self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
+        self._streak = 0
+        self._copy_due = None
         sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
         youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
         for seq in acked:
@@ -272,6 +251,7 @@ class SendPath:
                 if sent > self._acked_sent:
                     self._acked_sent = sent
             resend.discard(seq)
+        self._share.acked(self._stream_id, len(acked), not unacked, now)
         if sample >= 0.0:
             self._rtt.update(sample)
             cc.on_rtt_sample(now - youngest, now)
@@ -287,7 +267,8 @@ class SendPath:
     def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
         """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
         if choked and not self.peer_choked:
-            self.cc.on_choke()
+            if not self._share.shared:
+                self.cc.on_choke()  # (a shared window is not cut for one stream's reader)
             self._span = SAFE_SEQ_SPAN  # it could not hold what we sent ahead
         elif self.peer_choked and not choked:
             # the peer lifted its choke: resend the oldest packets it had to drop
@@ -313,7 +294,23 @@ class SendPath:
             return RTO_IDLE
         if self.peer_choked:
             return self._probe(now, last_heard)
+        if self._copy_due is not None:
+            # halfway through a backed-off timeout: the oldest packet goes once more
+            self._resend.add(next(iter(unacked)))
+            self.rto_deadline = now + self._copy_gap
+            if self.rto_deadline >= self._copy_due - 1e-9:
+                self.rto_deadline = self._copy_due
+                self._copy_due = None
+            return RTO_FLUSH
+        oldest = next(iter(unacked.values()))
+        if not self._streak and not oldest.flags & SYNCHRONIZE:
+            due_at = oldest.last_sent + self._rtt.rto
+            if due_at > now:  # the (shared) RTT estimate grew since the timer was armed
+                self.rto_deadline = due_at
+                return RTO_IDLE
         opts = self._options
+        if self._streak >= opts.max_resends:
+            return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
         count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
         due: list[SentPacket] = []
         for e in unacked.values():
@@ -328,20 +325,25 @@ class SendPath:
                 and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
             ):
                 unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
+                self._share.gone(self._stream_id, 1, not unacked)
                 return RTO_CLOSE_ABANDONED
-            if e.sends > opts.max_resends:
-                return RTO_GIVE_UP
+        self._streak += 1
         self._rtt.on_timeout()
         if due[0].sends == 1:
-            self.cc.on_timeout(now)
+            self._share.on_timeout(now)
         self._recover = self.next_seq - 1
         self._timed_out = now  # acks of packets sent before now may be late: no samples
         for e in due:
             self._resend.add(e.seq)
         rto = self._rtt.rto
-        if due[0].flags & SYNCHRONIZE and rto > MAX_SYN_RTO:
-            rto = MAX_SYN_RTO  # SYN / SYN reply: several tries must fit the connect timeout
+        syn = due[0].flags & SYNCHRONIZE
+        if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
+            rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
         self.rto_deadline = now + rto
+        if self._streak > 1 and not syn:
+            self._copy_due = self.rto_deadline  # backed off twice: more copies in between
+            self._copy_gap = rto / PROBE_COPIES
+            self.rto_deadline = now + self._copy_gap
         return RTO_FLUSH
 
     def _probe(self, now: float, last_heard: float) -> int:
@@ -364,6 +366,7 @@ class SendPath:
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
         e = SentPacket(self.next_seq, flags, payload)
+        self._share.sent(self._stream_id, not self.unacked)
         self.next_seq += 1
         self.unacked[e.seq] = e
         self._resend.add(e.seq)
@@ -401,19 +404,21 @@ class SendPath:
             sent |= self._transmit(e, now, out, acks)
         if not self.syn_acked:
             return sent  # responder: hold more packets until the SYN reply is acked (E.11)
-        window = self.cc.window
+        window = self._share.window()
         limit = window
         if state is State.CONNECTING and limit > 3:
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
-        # Java's packetSendChoke: never run more than min(128, 2 x window) sequence numbers
-        # past the oldest unacked packet, so a hole cannot push new packets beyond the
-        # peer's receive window (they would be dropped, never NACKed, and cost RTOs).
+        # Java's packetSendChoke: at most min(span, 2 x window) sequence numbers past the
+        # oldest unacked packet (beyond the peer's receive window: dropped, never NACKed).
         span = min(self._span, 2 * window)
         unacked = self.unacked
+        share = self._share
         while len(unacked) < limit:
-            if unacked and self.next_seq - next(iter(unacked)) >= span:
+            if unacked and (
+                self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
+            ):
                 break
             buffered = self.buffer.buffered
             if buffered:
@@ -446,25 +451,20 @@ class SendPath:
             nacks = []
         want_status = False
         if flags & (SYNCHRONIZE | CLOSE):
-            keys = self._ctx.keys
-            opts = self._options
-            choke = flow.delay_option()
-            sid, ack, words = peer_id, ack_through, tuple(nacks)
-            origin, offline, mtu = None, None, None
-            if flags & SYNCHRONIZE:
-                origin, offline, mtu = keys.destination, keys.offline, opts.max_message_size
-                if opts.interactive:
-                    flags |= _PROFILE_INTERACTIVE
-                if self._initiator:
-                    sid, ack, words = 0, 0, _HASH_WORDS.unpack(self._peer.hash)
-                    flags |= NO_ACK
-                    want_status = self._first_status
-                    self._first_status = False
-            head = (sid, self._stream_id, e.seq, ack, words, 1, flags, choke or 0)
-            pkt = Packet(*head, origin, mtu, offline, payload=e.payload)
-            data = pkt.encode_signed(keys)
+            first_syn = self._initiator and bool(flags & SYNCHRONIZE)
+            if first_syn:
+                want_status = self._first_status
+                self._first_status = False
+            head = (peer_id, self._stream_id, e.seq, ack_through, nacks, flags)
+            data, flags = encode_signed_packet(
+                self._ctx.keys,
+                self._options,
+                (*head, flow.delay_option() or 0),
+                e.payload,
+                self._peer.hash if first_syn else None,
+            )
         else:
-            window = self.cc.window
+            window = self._share.window()
             free = window - len(self.unacked)
             # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
             # this packet (a lone tail packet must not wait 500 ms and trip the RTO)

@@ -59,6 +59,10 @@ class CongestionController(Protocol):
     def on_choke(self) -> None:
         """The peer asked us to stop sending (DELAY >= 60000)."""
 
+    def set_max_window(self, max_window: int, streams: int = 1) -> None:
+        """Change the ceiling of ``window`` (the per-peer aggregate of ``peers.py``, shared
+        by ``streams`` busy streams: at least one packet each)."""
+
 
 #: A controller factory: ``(initial_window, max_window) -> controller``.
 ControllerFactory = Callable[[int, int], CongestionController]

@@ -28,6 +28,18 @@ class RenoController:
                 window += 1
         self.window = min(window, self.max_window)
 
+    def set_max_window(self, max_window: int, streams: int = 1) -> None:
+        """The ceiling changed (a per-peer aggregate, ``peers.py``, of ``streams`` busy
+        streams gained or lost one): an ``ssthresh`` at the old ceiling follows it, the
+        window is clamped to it and is at least one packet per stream (what they send)."""
+        top = max(1, max_window)
+        if self.ssthresh >= self.max_window:
+            self.ssthresh = max(2, top)
+        self.max_window = top
+        if self.ssthresh > top:
+            self.ssthresh = max(2, top)
+        self.window = max(min(self.window, top), min(streams, top))
+
     def on_rtt_sample(self, rtt: float, now: float) -> None:
         """Reno does not use RTT samples."""
 

@@ -17,7 +17,7 @@ every loss as congestion (Reno) or clamps its window after loss (Java's Westwood
   than half the window, with no cap below the maximum window;
 * grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout.
 
-Pacing is done by the send path (``sending.py``) from the window and SRTT.
+Parallel streams to one peer share one instance (``peers.py``); there is no pacing.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ HYSTART_MIN = 16
 class TunnelController(WestwoodController):
     """Registered as ``i2p`` (the default); see the module docstring."""
 
-    __slots__ = ("_delivered", "_lost")
+    __slots__ = ("_delivered", "_lost", "_streams")
 
     def __init__(self, initial_window: int = 3, max_window: int = 128, ssthresh: int = 0):
         top = max(1, max_window)
@@ -44,6 +44,12 @@ class TunnelController(WestwoodController):
         self._forgiven = True  # the slow-start exception of Westwood is not needed
         self._lost = 0.0
         self._delivered = 0.0
+        self._streams = 1  # busy streams sharing this window (peers.py)
+
+    def set_max_window(self, max_window: int, streams: int = 1) -> None:
+        super().set_max_window(max_window, streams)
+        self.max_ssthresh = self.max_window
+        self._streams = streams
 
     @property
     def loss_rate(self) -> float:
@@ -57,6 +63,7 @@ class TunnelController(WestwoodController):
         if (
             window < self.ssthresh
             and window >= HYSTART_MIN
+            and window >= 2 * self._streams  # n streams' first packets leave as one burst
             and len(self._recent) == self._recent.maxlen
             and self._queueing()
         ):

@@ -1,0 +1,58 @@
+"""The send path's recovery constants and the results of its timer (``sending.py``).
+
+Kept apart so that ``sending.py`` stays one job (what it sends and when) under the module
+size limit; ``sending`` re-exports every name.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CLOSE_GIVE_UP_SENDS",
+    "FAST_RETRANSMIT_NACKS",
+    "MAX_PERSIST_INTERVAL",
+    "MAX_RESEND_BURST",
+    "MAX_SEQ_SPAN",
+    "MAX_SYN_RTO",
+    "PROBE_COPIES",
+    "RTO_CLOSE_ABANDONED",
+    "RTO_FLUSH",
+    "RTO_GIVE_UP",
+    "RTO_IDLE",
+    "RTO_PROBES_UNANSWERED",
+    "SAFE_SEQ_SPAN",
+    "UNCHOKE_RESEND",
+]
+
+FAST_RETRANSMIT_NACKS = 2
+#: Most sequence numbers we run past the oldest unacked packet (Java 128, B.5, stops a
+#: 128-packet window at every hole); a peer that chokes us lowers it to SAFE_SEQ_SPAN.
+MAX_SEQ_SPAN = 240
+#: The span after the peer choked us once (Java accepts about 130 packets ahead).
+SAFE_SEQ_SPAN = 128
+#: Longest SYN / SYN-reply retransmission interval (s): with the 2 s initial RTO, tries at
+#: 0, 2, 6, 14, 22, ... s, nine within the 60 s connect timeout (Java: 0, 9, 27 s).
+MAX_SYN_RTO = 8.0
+MAX_RESEND_BURST = 16
+#: Copies of the oldest packet per backed-off timeout, spaced evenly over the interval (so
+#: each gets its own ack). Once a timeout went unanswered the path is lossy: one copy per
+#: try fails with probability 1 - (1 - p)^2 (data or its ack lost: 0.51 at p = 30 %), and
+#: ``maxResends`` failed tries in a row end the stream, too often over a long transfer;
+#: three spaced copies make a try fail with about the cube of that (0.13). Timeouts,
+#: back-off and the give-up count are unchanged (a copy is not a timeout).
+PROBE_COPIES = 3
+#: Java's rule: stop resending an empty CLOSE after this many sends once the peer closed
+#: (its stream may be gone, e.g. i2pd deletes it at once); here max(3, maxResends // 2).
+CLOSE_GIVE_UP_SENDS = 3
+#: Longest interval between persist probes, seconds.
+MAX_PERSIST_INTERVAL = 45.0
+#: Packets resent at once when the peer unchokes.
+UNCHOKE_RESEND = 16
+
+#: What :meth:`SendPath.on_rto` did: nothing due / packets to resend (flush) / gave up on an
+#: empty CLOSE the peer never acks (counted as acked) / ``maxResends`` timeouts in a row
+#: without an ack of new data / ``maxResends`` persist probes without an answer.
+RTO_IDLE = 0
+RTO_FLUSH = 1
+RTO_CLOSE_ABANDONED = 2
+RTO_GIVE_UP = 3
+RTO_PROBES_UNANSWERED = 4
