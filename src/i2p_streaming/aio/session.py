@@ -40,6 +40,7 @@ from i2p_streaming.streaming import (
     PingAnswered,
     PingTimeout,
     SendBufferAvailable,
+    SendComplete,
     StreamManager,
     StreamOptions,
 )
@@ -78,6 +79,7 @@ class Session:
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
             DataReceived: table.on_data,
             SendBufferAvailable: table.on_send_buffer,
+            SendComplete: table.on_send_complete,
             IncomingConnection: self._incoming,
             ConnectionEstablished: table.on_established,
             PeerClosed: table.on_peer_closed,
@@ -182,7 +184,6 @@ class Session:
                 handler(event)
             else:
                 log.debug("session %s: unhandled event %s", self.b32, event)
-        self._table.after_flush()
         return manager.get_timer()
 
     def _refused(self, stream_id: int, message: str) -> None:
@@ -218,10 +219,6 @@ class Session:
     def forget(self, transport: StreamTransport) -> None:
         """A transport has ended: stop routing events to it."""
         self._table.forget(transport)
-
-    def want_progress(self, transport: StreamTransport) -> None:
-        """Call ``transport.on_progress()`` after each flush until it returns False."""
-        self._table.want_progress(transport)
 
     def register_server(self, server: StreamServer) -> None:
         """Listen on ``server.port`` (used by :class:`StreamServer`)."""

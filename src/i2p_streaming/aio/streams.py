@@ -16,20 +16,19 @@ from i2p_streaming.streaming import (
     PingAnswered,
     PingTimeout,
     SendBufferAvailable,
+    SendComplete,
 )
 
 __all__ = ["StreamTable"]
 
 
 class StreamTable:
-    """Transports by stream id, futures of connects and pings in progress, and the transports
-    that asked for :meth:`StreamTransport.on_progress` after each flush."""
+    """Transports by stream id, and the futures of connects and pings in progress."""
 
     def __init__(self) -> None:
         self._streams: dict[int, StreamTransport] = {}
         self._connecting: dict[int, asyncio.Future[StreamTransport]] = {}
         self._pings: dict[int, asyncio.Future[float]] = {}
-        self._progress: set[StreamTransport] = set()
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -51,7 +50,6 @@ class StreamTable:
         """``transport`` has ended: route nothing more to it."""
         if self._streams.get(transport.stream_id) is transport:
             del self._streams[transport.stream_id]
-        self._progress.discard(transport)
 
     def connecting(self, stream_id: int, fut: asyncio.Future[StreamTransport]) -> None:
         """``fut`` gets the transport once ``stream_id`` is established (or its error)."""
@@ -79,18 +77,6 @@ class StreamTable:
         """The caller stopped waiting for ping ``ping_id``."""
         self._pings.pop(ping_id, None)
 
-    def want_progress(self, transport: StreamTransport) -> None:
-        """Call ``transport.on_progress()`` after each flush until it returns False."""
-        if not transport.is_lost:
-            self._progress.add(transport)
-
-    def after_flush(self) -> None:
-        """Give the transports that asked for it their ``on_progress`` call."""
-        if self._progress:
-            for transport in list(self._progress):
-                if not transport.on_progress():
-                    self._progress.discard(transport)
-
     def fail_all(self, reason: str) -> None:
         """The session is gone: every call waiting fails, every transport ends, with
         ``ConnectionResetError(reason)``."""
@@ -115,6 +101,12 @@ class StreamTable:
         t = self._streams.get(event.stream_id)
         if t is not None:
             t.send_buffer_available()
+
+    def on_send_complete(self, event: SendComplete) -> None:
+        """Our CLOSE and everything before it were acknowledged."""
+        t = self._streams.get(event.stream_id)
+        if t is not None:
+            t.send_complete()
 
     def on_peer_closed(self, event: PeerClosed) -> None:
         """End of input from the peer."""

@@ -7,9 +7,9 @@ buffer (keeping what does not fit in a local overflow buffer, refilled on the co
 The contract with the owning session is small and public, in both directions:
 
 - the transport sees its session only as a :class:`StreamHost` (loop, manager, destination,
-  ``schedule_flush``, ``forget``, ``want_progress``);
+  ``schedule_flush``, ``forget``);
 - the session drives the transport with :meth:`StreamTransport.start`, ``feed_data``,
-  ``feed_eof``, ``send_buffer_available``, ``finish``, ``abandon`` and ``on_progress``, and
+  ``feed_eof``, ``send_buffer_available``, ``send_complete``, ``finish`` and ``abandon``, and
   waits for its end with ``when_lost``.
 """
 
@@ -59,10 +59,6 @@ class StreamHost(Protocol):
         """The transport has ended: route no more events to it."""
         ...
 
-    def want_progress(self, transport: StreamTransport) -> None:
-        """Call ``transport.on_progress()`` after each flush until it returns False."""
-        ...
-
 
 class StreamTransport(asyncio.Transport):
     """An :class:`asyncio.Transport` over one I2P stream.
@@ -110,6 +106,7 @@ class StreamTransport(asyncio.Transport):
         self._writing_paused = False
         self._high = DEFAULT_HIGH_WATER
         self._low = DEFAULT_HIGH_WATER // 4
+        self._send_done = False  # SendComplete seen
         self._last_stats: StreamStats | None = None
         self._lost_waiters: list[asyncio.Future[None]] = []
 
@@ -257,9 +254,11 @@ class StreamTransport(asyncio.Transport):
         self._credit(sum(map(len, self._read_backlog)) + self._held_credit)  # discarded
         self._held_credit = 0
         self._read_backlog.clear()
-        self._session.want_progress(self)  # to end once our CLOSE is acknowledged
         self.write_eof()
-        self._session.schedule_flush()
+        if self._send_done:  # our CLOSE was acknowledged already (after write_eof)
+            self._lose(None)
+        else:
+            self._session.schedule_flush()  # ends on the core's SendComplete
 
     def abort(self) -> None:
         """Reset the stream at once (signed RESET); ``connection_lost(None)`` follows soon."""
@@ -322,20 +321,12 @@ class StreamTransport(asyncio.Transport):
         if self._writing_paused:
             self._check_pause()
 
-    def on_progress(self) -> bool:
-        """After a flush (only while :meth:`StreamHost.want_progress` asked for it): resume
-        writing below the low-water mark, and end ``close`` once our CLOSE is acknowledged.
-        Returns whether to be called again."""
-        if self._lost:
-            return False
-        if self._writing_paused:
-            self._check_pause()
-        if self._closing and self._eof_sent:
-            st = self.stats()
-            if st is not None and st.unacked == 0 and st.send_buffered == 0:
-                self._lose(None)
-                return False
-        return self._closing or (self._writing_paused and not self._overflow)
+    def send_complete(self) -> None:
+        """Our CLOSE and every byte before it were acknowledged (:class:`SendComplete`): a
+        ``close`` ends here (``connection_lost(None)``); after ``write_eof`` we keep reading."""
+        self._send_done = True
+        if self._closing and not self._lost:
+            self._lose(None)
 
     def abandon(self) -> None:
         """The session gave up on the stream before it opened: no callbacks will follow."""
@@ -388,8 +379,10 @@ class StreamTransport(asyncio.Transport):
             self._writing_paused = False
             self._call("resume_writing")
         if self._writing_paused and not self._overflow:
-            # no SendBufferAvailable is due (the core took every byte): look after each flush
-            self._session.want_progress(self)
+            # the core took every byte, so no refusal will bring SendBufferAvailable: ask it
+            # to tell us when its buffer is down to the low-water mark
+            with contextlib.suppress(ValueError):
+                self._manager.notify_send_buffer(self.stream_id, self._low)
 
     def _deliver(self, data: bytes) -> None:
         try:

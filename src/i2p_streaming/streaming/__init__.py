@@ -15,6 +15,7 @@ from i2p_streaming.streaming.events import (
     PingAnswered,
     PingTimeout,
     SendBufferAvailable,
+    SendComplete,
 )
 from i2p_streaming.streaming.manager import StreamManager
 from i2p_streaming.streaming.options import StreamOptions
@@ -36,6 +37,7 @@ __all__ = [
     "PingAnswered",
     "PingTimeout",
     "SendBufferAvailable",
+    "SendComplete",
     "State",
     "StreamManager",
     "StreamOptions",

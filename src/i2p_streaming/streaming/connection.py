@@ -1,17 +1,15 @@
 """One stream's lifecycle: handshake, close, reset and timers (:class:`Connection`).
 
-A connection is built by the :class:`~i2p_streaming.streaming.manager.StreamManager` and
-handed the manager's :class:`~i2p_streaming.streaming.context.StreamContext`, which it writes
-into (events, packets, timers, counters, the streams that ended); it never sees the manager.
-It checks each packet addressed to the stream (signature, stream ids, SYN reply, RESET) and
-delegates the rest to its two parts: the send path (:class:`~i2p_streaming.streaming.sending.
-SendPath`: send buffer, unacked packets, retransmission, congestion control) and the receive
-path (:class:`~i2p_streaming.streaming.receiving.ReceivePath`: in-order delivery, receive
-buffer, ACK timing). Applications talk to the manager, never to a connection directly.
+Built by the manager and handed its :class:`~i2p_streaming.streaming.context.StreamContext`
+(events, packets, timers, counters, ended streams), it never sees the manager. It checks each
+packet (signature, stream ids, SYN reply, RESET) and delegates the rest to its send path
+(:class:`~i2p_streaming.streaming.sending.SendPath`) and receive path
+(:class:`~i2p_streaming.streaming.receiving.ReceivePath`).
 """
 
 from __future__ import annotations
 
+import i2p_streaming.streaming.recovery as recovery
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.events import (
@@ -20,6 +18,7 @@ from i2p_streaming.streaming.events import (
     ConnectionFailed,
     ConnectionReset,
     SendBufferAvailable,
+    SendComplete,
 )
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import (
@@ -38,12 +37,6 @@ from i2p_streaming.streaming.packet import (
 from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.receiving import DROPPED, DUPLICATE, ReceivePath
 from i2p_streaming.streaming.records import OutgoingPacket, State, StreamStats
-from i2p_streaming.streaming.recovery import (
-    RTO_CLOSE_ABANDONED,
-    RTO_FLUSH,
-    RTO_GIVE_UP,
-    RTO_PROBES_UNANSWERED,
-)
 from i2p_streaming.streaming.sending import SendPath
 from i2p_streaming.streaming.tcb import TcbEntry
 from i2p_streaming.streaming.timers import Timer
@@ -56,8 +49,8 @@ DEFAULT_PEER_MTU = 1730
 MIN_MTU = 512
 #: DELAY values at or above this are a choke (i2pd sends 60000, Java 61000).
 CHOKE_THRESHOLD = 60000
-#: Default half-open life (``half_open_timeout``; see docs/options.md for the argument).
-HALF_OPEN_LIFE = 30.0  # the default of ``StreamOptions.half_open_timeout``
+#: The default of ``StreamOptions.half_open_timeout`` (docs/options.md argues it).
+HALF_OPEN_LIFE = 30.0
 #: Flags that make a packet carry a signature we must check.
 _SIGNED = SIGNATURE_INCLUDED | SYNCHRONIZE | CLOSE | RESET
 
@@ -78,6 +71,7 @@ class Connection:
         "_keepalive_deadline",
         "_last_activity",
         "_last_heard",
+        "_sent_all",
         "_timer",
         "_tw_deadline",
         "ended_at",
@@ -117,6 +111,7 @@ class Connection:
     ) -> None:
         self._ctx = ctx
         self.stream_id = stream_id
+        self._sent_all = False  # SendComplete queued
         self.peer_id = peer_id
         self.peer = peer
         self.peer_key = peer_key
@@ -175,6 +170,11 @@ class Connection:
         if not self.send.close_requested:
             self.send.request_close()
             self._ctx.mark_dirty(self)
+
+    def notify_send_buffer(self, at_most: int) -> None:
+        """Queue one SendBufferAvailable once at most ``at_most`` bytes are buffered."""
+        self.send.buffer.watch = at_most
+        self._ctx.mark_dirty(self)
 
     def consumed(self, nbytes: int, now: float) -> bool:
         """Read credit; True when it unchokes the peer (an ACK is queued)."""
@@ -236,6 +236,9 @@ class Connection:
             if send.process_ack(p.ack_through, p.nacks, now):  # our SYN reply was acked
                 ctx.half_open_done(self.stream_id)
                 self._half_open_deadline = None
+            if send.close_seq >= 0 and not send.unacked and not self._sent_all:
+                self._sent_all = True  # our CLOSE and all before it are acknowledged
+                ctx.push_event(SendComplete(self.stream_id))
             if recv.peer_closed:
                 self._check_done(now)
         if p.sequence_num == 0 and not flags & SYNCHRONIZE:
@@ -337,11 +340,11 @@ class Connection:
         send = self.send
         if send.rto_deadline is not None and now >= send.rto_deadline:
             result = send.on_rto(now, self.recv.peer_closed, self._last_heard)
-            if result == RTO_FLUSH:
+            if result == recovery.RTO_FLUSH:
                 ctx.mark_dirty(self)
-            elif result == RTO_CLOSE_ABANDONED:
+            elif result == recovery.RTO_CLOSE_ABANDONED:
                 self._check_done(now)
-            elif result == RTO_GIVE_UP:
+            elif result == recovery.RTO_GIVE_UP:
                 reason = (
                     f"no acknowledgement from {self.peer.b32} after "
                     f"{self.options.max_resends} retransmissions; the peer is unreachable or gone"
@@ -351,7 +354,7 @@ class Connection:
                 else:
                     self.reset(now, reason)
                 return
-            elif result == RTO_PROBES_UNANSWERED:
+            elif result == recovery.RTO_PROBES_UNANSWERED:
                 self.reset(
                     now,
                     f"no answer from {self.peer.b32} to {self.options.max_resends} probes while "

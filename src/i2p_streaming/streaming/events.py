@@ -23,6 +23,7 @@ __all__ = [
     "PingAnswered",
     "PingTimeout",
     "SendBufferAvailable",
+    "SendComplete",
 ]
 
 
@@ -116,6 +117,15 @@ class PingTimeout(Event):
 
 @dataclass(frozen=True, slots=True)
 class SendBufferAvailable(Event):
-    """The send buffer of a stream that refused bytes has drained below half: write again."""
+    """The send buffer of a stream that refused bytes has drained below half, or has fallen to
+    the level asked for with :meth:`StreamManager.notify_send_buffer`: write again."""
+
+    stream_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendComplete(Event):
+    """Our CLOSE and every byte before it were acknowledged: we are done sending (the peer
+    may still send until its own CLOSE)."""
 
     stream_id: int

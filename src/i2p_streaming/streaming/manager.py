@@ -401,6 +401,11 @@ class StreamManager:
         raises :class:`~i2p_streaming.errors.InvalidStateError` for an unknown stream."""
         self._get(stream_id).close()
 
+    def notify_send_buffer(self, stream_id: int, at_most: int) -> None:
+        """Queue one :class:`SendBufferAvailable` once the stream's send buffer holds at most
+        ``at_most`` bytes; :class:`~i2p_streaming.errors.InvalidStateError` if unknown."""
+        self._get(stream_id).notify_send_buffer(at_most)
+
     def reset(self, stream_id: int, now: float) -> None:
         """Abort the stream: queue a signed RESET (when the peer's id is known) and forget the
         stream at once. No event is queued. Unknown ids are ignored."""
@@ -464,12 +469,8 @@ class StreamManager:
         while True:
             sid = self._rng.getrandbits(32) if self._rng is not None else secrets.randbits(32)
             # (expired closed ids are pruned on insert; a rare extra retry is fine)
-            if (
-                sid
-                and sid not in self._conns
-                and sid not in self._pings
-                and sid not in self._closed
-            ):
+            taken = sid in self._conns or sid in self._pings or sid in self._closed
+            if sid and not taken:
                 return sid
 
     def _share(self, peer_hash: bytes, opts: StreamOptions, now: float) -> PeerShare:

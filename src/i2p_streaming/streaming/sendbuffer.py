@@ -2,7 +2,8 @@
 
 Bounded by ``i2p.streaming.bufferSize``: a write takes what fits and marks the buffer
 blocked; :meth:`SendBuffer.drained` reports (once) when a blocked buffer has drained to half,
-which the connection turns into :class:`~i2p_streaming.streaming.events.SendBufferAvailable`.
+which the connection turns into :class:`~i2p_streaming.streaming.events.SendBufferAvailable`;
+a shell may also ask to hear when it holds at most N bytes (:attr:`SendBuffer.watch`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ class SendBuffer:
     """A byte FIFO with a soft bound of ``capacity`` bytes (the initial SYN data may exceed
     it once, see :meth:`extend`)."""
 
-    __slots__ = ("_buf", "_off", "blocked", "capacity")
+    __slots__ = ("_buf", "_off", "blocked", "capacity", "watch")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._buf = bytearray()
         self._off = 0
         self.blocked = False
+        self.watch = -1  # report once when at most this many bytes are buffered (-1: off)
 
     @property
     def buffered(self) -> int:
@@ -61,8 +63,11 @@ class SendBuffer:
         self._off = 0
 
     def drained(self) -> bool:
-        """True once after a refused write, when the buffer has drained to half."""
-        if self.blocked and self.buffered <= self.capacity // 2:
+        """True once after a refused write, when the buffer has drained to half, or once when
+        it holds at most :attr:`watch` bytes."""
+        buffered = self.buffered
+        if (self.blocked and buffered <= self.capacity // 2) or buffered <= self.watch:
             self.blocked = False
+            self.watch = -1
             return True
         return False
