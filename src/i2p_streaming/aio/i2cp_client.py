@@ -466,10 +466,13 @@ class I2CPClient:
         await asyncio.shield(self._ended)
 
     async def close(self, *, timeout: float = 5.0) -> None:
-        """Destroy the session, close the connection, fail pending operations. Idempotent."""
+        """Destroy the session, close the connection, fail pending operations; all within
+        ``timeout`` seconds (the socket is closed then, confirmed by the router or not).
+        Frames queued before the call are written before DestroySession. Idempotent."""
         if self._closing:
             return
         self._closing = True
+        deadline = self._loop.time() + max(0.0, timeout)
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()
         core = self._core
@@ -485,7 +488,7 @@ class I2CPClient:
             core.receive_eof()
             self._process(core)
         if self._link is not None:
-            await self._link.drop()
+            await self._link.drop(max(0.0, deadline - self._loop.time()))
         self._finish(self._error(I2CPConnectionError, "client closed"))
 
     async def __aenter__(self) -> Self:

@@ -400,33 +400,41 @@ class Session:
             self._table.stop_ping(ping_id)
 
     async def close(self, *, timeout: float = 5.0) -> None:
-        """Close every stream cleanly (CLOSE; wait up to ``timeout`` for the ends, then
-        RESET what is left), stop the servers, then end the I2CP session. Idempotent."""
+        """Drain and end the session within ``timeout`` seconds in all. Idempotent.
+
+        Stops the servers, queues a CLOSE on every stream and sends every owed ACK at once,
+        waits for the CLOSE handshakes until the deadline, RESETs what is left (those packets
+        are written before the I2CP session is destroyed), then asks the router to end the
+        session for what remains of ``timeout`` (the socket is closed at the deadline whether
+        or not the router confirmed)."""
         if self._closed:
             return
+        loop = self.loop
+        deadline = loop.time() + max(0.0, timeout)
         for server in list(self._servers.values()):
             server.close()
-        streams = self._table.transports()
         waiters: list[asyncio.Future[None]] = []
-        for transport in streams:
+        for transport in self._table.transports():
             if transport.is_lost:
                 continue
             waiters.append(transport.when_lost())
             transport.close()
         self._table.fail_connects(ConnectionError(f"session {self.b32} is closing"))
-        if waiters and self._lost_reason is None:
-            await asyncio.wait(waiters, timeout=timeout)
+        self._pump.run()  # the CLOSEs and owed ACKs go out now, not at the next iteration
+        pending = [w for w in waiters if not w.done()]
+        if pending and self._lost_reason is None:
+            await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
         for transport in self._table.transports():
             transport.abort()
         for sid in self._manager.stream_ids:
-            self._manager.reset(sid, self.loop.time())
+            self._manager.reset(sid, loop.time())
         self._pump.run()
         self._closed = True
         self._pump.stop()
         self._outbound.cancel()
         self._fail_all(f"session {self.b32} is closed")
         if self._i2cp is not None:
-            await self._i2cp.close()
+            await self._i2cp.close(timeout=max(0.0, deadline - loop.time()))
 
     async def wait_closed(self) -> None:
         """Wait until the I2CP session has ended."""
