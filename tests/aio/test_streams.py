@@ -176,6 +176,35 @@ async def test_ping_timeout(router: RouterTarget) -> None:
             await a.ping(b.destination, timeout=0.3)
 
 
+async def test_ping_retries_within_its_timeout(router: RouterTarget) -> None:
+    """The first two pings are lost: the third, an interval later each, is answered."""
+    async with create_session(address(router)) as a, create_session(address(router)) as b:
+        embedded = router.embedded
+        embedded.set_pair_impairments(a.destination, b.destination, Impairments(blackhole=True))
+
+        async def heal_after_two() -> None:
+            await embedded.wait_until(lambda r: r.counters(a.destination).dropped >= 2)
+            embedded.set_pair_impairments(a.destination, b.destination, None)
+
+        healer = asyncio.create_task(heal_after_two())
+        rtt = await a.ping(b.destination, timeout=10, interval=0.2)
+        await healer
+        assert 0 <= rtt < 1  # the RTT of the ping that was answered, not of the first
+        assert embedded.counters(a.destination, b.destination).dropped == 2
+
+
+async def test_ping_count_bounds_the_pings_and_the_error_says_so(router: RouterTarget) -> None:
+    async with create_session(address(router)) as a, create_session(address(router)) as b:
+        router.embedded.set_pair_impairments(
+            a.destination, b.destination, Impairments(blackhole=True)
+        )
+        with pytest.raises(TimeoutError, match=rf"no answer from {b.b32} to 3 pings within 1 s"):
+            await a.ping(b.destination, timeout=1, count=3, interval=0.1)
+        assert router.embedded.counters(a.destination, b.destination).dropped == 3
+        with pytest.raises(ValueError, match="count"):
+            await a.ping(b.destination, count=0)
+
+
 async def test_hundred_concurrent_streams(pair: tuple[Session, Session]) -> None:
     a, b = pair
     server = await b.start_server(echo, 7, backlog=128)  # 100 SYNs arrive at once

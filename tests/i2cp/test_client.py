@@ -321,3 +321,19 @@ async def test_offline_keys_open_a_session_on_the_embedded_router() -> None:
         async with await I2CPClient.connect(host, port, keys=keys, timeout=10) as client:
             assert client.destination == keys.destination
             assert client.session_id is not None
+
+
+async def test_a_flood_of_unknown_messages_logs_a_handful_of_lines(
+    fake: FakeRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await _connect(fake)
+    async with a:
+        [conn] = [c for c in fake.conns if c.destination == a.destination]
+        flood = b"".join((2).to_bytes(4, "big") + bytes([240 + i % 3]) + b"zz" for i in range(3000))
+        with caplog.at_level("WARNING", logger="i2p_streaming.i2cp"):
+            conn.writer.write(flood)
+            assert await a.lookup(a.destination.b32, timeout=5) == a.destination  # in order
+        lines = [r for r in caplog.records if "UnknownMessageReceived" in r.getMessage()]
+        assert 1 <= len(lines) <= 5, [r.getMessage() for r in lines]
+        assert a.router_warnings.total == 3000
+        assert a.is_connected

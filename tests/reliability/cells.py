@@ -161,17 +161,6 @@ class Cell:
         return ", ".join(parts) or "clean"
 
 
-# -- the defects that make cells fail today (see /work/notes: issues 12 and 13) -------------
-
-DEFECT_SYN = (
-    "issue 12: a SYN is sent at 0, 9 and 27 s only, so under 50 % handshake loss some "
-    "connects hit the 60 s connect timeout"
-)
-DEFECT_BACKLOG = (
-    "issue 13 item 1: half-open streams count against the 64-entry backlog and a full accept "
-    "queue refuses instead of dropping the SYN: 100 concurrent connects get refusals"
-)
-
 # -- the matrix ----------------------------------------------------------------------------
 
 _RTT100 = Impairments(delay=0.05)
@@ -338,7 +327,6 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
             sz(16 * KB, 512 * KB),
             streams=100,
             limit=lim(40, 180),
-            known_defect=DEFECT_BACKLOG,
         ),
         Cell(
             "streams-100-backlog-128",
@@ -384,7 +372,6 @@ def _matrix(quick: bool) -> tuple[Cell, ...]:
                 streams=10,
                 control=HandshakeImpairments(_RTT20.replace(loss=0.5)),
                 limit=150,
-                known_defect=DEFECT_SYN,
             ),
             Cell(
                 "streams-100-loss-1",

@@ -14,7 +14,7 @@ import pytest
 from i2p_streaming.cli import router as cli_router
 from i2p_streaming.cli.__main__ import build_parser, main
 from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
-from i2p_streaming.router import Burst, Impairments, RouterStats
+from i2p_streaming.router import Burst, EmbeddedRouter, Impairments, RouterStats
 from i2p_streaming.router.impairment import Counters
 
 
@@ -144,3 +144,19 @@ def test_run_returns_the_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(cli_router, "_serve", fake_serve)
     assert main(["router"]) == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_status_interval_0_prints_no_status_line_and_waits_for_stop() -> None:
+    out, stop = _Terminal(), asyncio.Event()
+    task = asyncio.create_task(cli_router.show_status(EmbeddedRouter(), stop, 0.0, out))
+    for _ in range(50):  # before: 0 meant a redraw at every turn of the loop (100 % CPU)
+        await asyncio.sleep(0)
+    assert not task.done() and out.getvalue() == ""
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert out.getvalue() == ""

@@ -15,6 +15,12 @@ from cryptography.x509.oid import NameOID
 
 def make_tls_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server context, client context trusting exactly that certificate for "localhost")."""
+    server, cert_pem = make_tls_server()
+    return server, ssl.create_default_context(cadata=cert_pem.decode())
+
+
+def make_tls_server() -> tuple[ssl.SSLContext, bytes]:
+    """(server context, its self-signed certificate in PEM, for "localhost")."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -42,5 +48,4 @@ def make_tls_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
         cert_file.write_bytes(cert_pem)
         key_file.write_bytes(key_pem)
         server.load_cert_chain(cert_file, key_file)
-    client = ssl.create_default_context(cadata=cert_pem.decode())
-    return server, client
+    return server, cert_pem

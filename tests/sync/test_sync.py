@@ -119,6 +119,9 @@ def test_refused_reset_and_connect_timeout(sessions: tuple[SyncSession, SyncSess
 def test_makefile_text_and_ping(sessions: tuple[SyncSession, SyncSession]) -> None:
     a, b = sessions
     assert a.ping(b.destination, timeout=5) >= 0
+    assert a.ping(b.destination, timeout=5, count=2, interval=0.5) >= 0
+    with pytest.raises(ValueError, match="interval"):
+        a.ping(b.destination, interval=0)
     with b.listen(12) as listener:
         thread = echo_once(listener)
         sock = a.connect(b.destination, 12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import ssl
 from collections.abc import Mapping
@@ -106,17 +107,78 @@ def stream_options(base: StreamOptions, options: OptionsArg) -> StreamOptions:
     return StreamOptions.from_properties(options, base)
 
 
-def tls_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
-    """``True`` -> TLS without certificate checks (routers use self-signed certificates);
-    an :class:`ssl.SSLContext` as given (verify what you want); ``False`` -> None."""
-    if isinstance(tls, ssl.SSLContext):
-        return tls
-    if not tls:
-        return None
-    context = ssl.create_default_context()
+def tls_context(
+    tls: bool | ssl.SSLContext,
+    *,
+    verify: bool = True,
+    cafile: str | os.PathLike[str] | None = None,
+    fingerprint: str | None = None,
+) -> ssl.SSLContext | None:
+    """The client TLS context for ``create_session(tls=..., tls_verify=..., tls_cafile=...,
+    tls_fingerprint=...)``.
+
+    ``tls=False`` -> None; an :class:`ssl.SSLContext` as given; ``True`` -> the router's
+    certificate is verified: by default against the system's CAs and the router's host name;
+    with ``cafile`` against exactly those certificates (a router's self-signed certificate,
+    pinned; its name is not checked, as routers' certificates rarely name their address); with
+    ``fingerprint`` (the SHA-256 of the certificate, hex, colons allowed) the certificate must
+    be that one; ``verify=False`` skips every check (encryption without authentication).
+    Raises ``ValueError`` for contradicting choices, ``OSError``/``ssl.SSLError`` for an
+    unreadable ``cafile``."""
+    pinned = cafile is not None or fingerprint is not None
+    if not isinstance(tls, bool) or not tls:
+        if pinned or not verify:
+            raise ValueError("tls_verify, tls_cafile and tls_fingerprint need tls=True")
+        return tls if isinstance(tls, ssl.SSLContext) else None
+    if not verify:
+        if pinned:
+            raise ValueError("tls_verify=False contradicts tls_cafile/tls_fingerprint")
+        return _unverified(ssl.create_default_context())
+    if fingerprint is not None:
+        if cafile is not None:
+            raise ValueError("give tls_cafile or tls_fingerprint, not both")
+        digest = _fingerprint(fingerprint)
+        context = _unverified(ssl.create_default_context())
+        context.sslobject_class = _pinned_object(digest)
+        return context
+    if cafile is not None:
+        context = ssl.create_default_context(cafile=cafile)
+        context.check_hostname = False  # the chain must end at the pinned certificate
+        return context
+    return ssl.create_default_context()
+
+
+def _unverified(context: ssl.SSLContext) -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def _fingerprint(text: str) -> bytes:
+    hexdigits = text.replace(":", "").strip().lower()
+    try:
+        digest = bytes.fromhex(hexdigits)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise ValueError(f"tls_fingerprint must be a SHA-256 in hex (64 digits), not {text!r}")
+    return digest
+
+
+def _pinned_object(digest: bytes) -> type[ssl.SSLObject]:
+    class PinnedSSLObject(ssl.SSLObject):
+        """Ends the handshake with a check that the peer's certificate has ``digest``."""
+
+        def do_handshake(self) -> None:
+            super().do_handshake()
+            der = self.getpeercert(binary_form=True)
+            if der is None or hashlib.sha256(der).digest() != digest:
+                raise ssl.SSLCertVerificationError(
+                    "the router's certificate does not match tls_fingerprint "
+                    f"(it has SHA-256 {hashlib.sha256(der or b'').hexdigest()})"
+                )
+
+    return PinnedSSLObject
 
 
 def looks_like_base64_destination(text: str) -> Destination | None:

@@ -31,6 +31,7 @@ from i2p_streaming.aio.i2cp_types import (
 )
 from i2p_streaming.aio.i2cp_waiters import Waiters
 from i2p_streaming.aio.pump import Pump
+from i2p_streaming.aio.ratelog import RateLimitedLog
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import (
     DestinationLookupError,
@@ -78,6 +79,7 @@ class I2CPClient:
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._ended: asyncio.Future[None] = self._loop.create_future()
         self._pump = Pump(self._loop, self._step, lambda now: self._core.handle_timer(now))
+        self.router_warnings = RateLimitedLog(log)  #: the router's bad messages, rate-limited
         self._waiters = Waiters(self._loop, self._error)
         self._inbox = Inbox(self.keys.destination.b32, on_payload, settings.receive_queue_size)
         #: The table from event type to handler (the part that owns the matter).
@@ -95,8 +97,6 @@ class I2CPClient:
         self._closing = False
         self._callback_errors = 0
         self.dropped_sends = 0
-
-    # -- construction ------------------------------------------------------------------------
 
     @classmethod
     async def connect(
@@ -185,8 +185,7 @@ class I2CPClient:
 
     @property
     def callback_errors(self) -> int:
-        """Exceptions raised by the ``on_payload``/``on_session_event`` callbacks (each logged
-        at ERROR with its traceback)."""
+        """Exceptions raised by the ``on_payload``/``on_session_event`` callbacks (logged)."""
         return self._inbox.callback_errors + self._callback_errors
 
     @property
@@ -196,11 +195,8 @@ class I2CPClient:
 
     def _error(self, cls: type[I2CPError], what: str, reason: str = "") -> I2CPError:
         """``cls`` naming the router and our session."""
-        return cls(
-            f"I2CP router {self.router}, session {self.b32}: {what}",
-            router=self.router,
-            reason=reason or what,
-        )
+        text = f"I2CP router {self.router}, session {self.b32}: {what}"
+        return cls(text, router=self.router, reason=reason or what)
 
     async def _open(self) -> None:
         self._core = self._new_core()
@@ -216,9 +212,8 @@ class I2CPClient:
             await asyncio.wait_for(asyncio.shield(self._ready), self.timeout)
         except TimeoutError:
             self._abort("no session and lease set within the timeout")
-            raise self._error(
-                I2CPConnectionError, f"session not ready within {self.timeout} s"
-            ) from None
+            what = f"session not ready within {self.timeout} s"
+            raise self._error(I2CPConnectionError, what) from None
         except I2CPError:
             await link.drop()
             raise
@@ -256,7 +251,9 @@ class I2CPClient:
             self._ready.set_result(None)
 
     def _on_violation(self, event: ev.ProtocolViolation | ev.UnknownMessageReceived) -> None:
-        log.warning("I2CP router %s, session %s: %s", self.router, self.b32, event)
+        kind = event.msg_type if isinstance(event, ev.UnknownMessageReceived) else type(event)
+        text = f"I2CP router {self.router}, session {self.b32}: {event}"
+        self.router_warnings.warning(kind, self._loop.time(), "%s", text)
 
     def _session_ended(self, event: ev.SessionEnded) -> None:
         was_ready = self._ready.done()
@@ -466,10 +463,12 @@ class I2CPClient:
         await asyncio.shield(self._ended)
 
     async def close(self, *, timeout: float = 5.0) -> None:
-        """Destroy the session, close the connection, fail pending operations. Idempotent."""
+        """Destroy the session (frames queued before go first), close the connection, fail
+        pending operations; all within ``timeout`` seconds, confirmed or not. Idempotent."""
         if self._closing:
             return
         self._closing = True
+        deadline = self._loop.time() + max(0.0, timeout)
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()
         core = self._core
@@ -485,7 +484,7 @@ class I2CPClient:
             core.receive_eof()
             self._process(core)
         if self._link is not None:
-            await self._link.drop()
+            await self._link.drop(max(0.0, deadline - self._loop.time()))
         self._finish(self._error(I2CPConnectionError, "client closed"))
 
     async def __aenter__(self) -> Self:

@@ -102,15 +102,15 @@ class RouterLink:
         """Close the socket (the read task then ends)."""
         self._writer.close()
 
-    async def drop(self) -> None:
-        """Close and wait (up to 1 s) for the read task to end; a cancellation of the caller
-        is passed on, never swallowed."""
+    async def drop(self, timeout: float = 1.0) -> None:
+        """Close and wait (up to ``timeout``, at most 1 s) for the read task to end; a
+        cancellation of the caller is passed on, never swallowed."""
         self._writer.close()
         task = self._task
         if task is None or task is asyncio.current_task():
             return
         try:
-            await asyncio.wait_for(asyncio.shield(task), 1.0)
+            await asyncio.wait_for(asyncio.shield(task), min(1.0, max(0.0, timeout)))
         except TimeoutError:
             task.cancel()
         except asyncio.CancelledError:

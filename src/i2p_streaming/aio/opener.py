@@ -28,7 +28,7 @@ async def _open_session(
     router: str | tuple[str, int],
     keys: KeysArg,
     options: OptionsArg,
-    tls: bool | ssl.SSLContext,
+    tls: ssl.SSLContext | None,
     username: str | None,
     password: str | None,
     create_keys: bool,
@@ -43,7 +43,7 @@ async def _open_session(
         port,
         keys=private,
         options=i2cp_options,
-        ssl=tls_context(tls),
+        ssl=tls,
         timeout=timeout,
         username=username,
         password=password,
@@ -85,6 +85,9 @@ def create_session(
     keys: PrivateKeys | str | os.PathLike[str] | None = None,
     options: Mapping[str, str] | StreamOptions | None = None,
     tls: bool | ssl.SSLContext = False,
+    tls_verify: bool = True,
+    tls_cafile: str | os.PathLike[str] | None = None,
+    tls_fingerprint: str | None = None,
     username: str | None = None,
     password: str | None = None,
     create_keys: bool = False,
@@ -97,9 +100,15 @@ def create_session(
     destination), :class:`PrivateKeys`, or a key-file path (created when missing only if
     ``create_keys``). ``options``: ``i2cp.*``/``inbound.*``/``outbound.*`` go to the router,
     ``i2p.streaming.*`` become the session's :class:`StreamOptions` (or pass one). ``tls``:
-    True (no certificate check) or an ``ssl.SSLContext``. Raises :class:`I2CPError`
+    True (I2CP over TLS; the router's certificate is verified against the system's CAs and
+    its host name, or pinned with ``tls_cafile`` (a PEM file, e.g. the router's self-signed
+    certificate) or ``tls_fingerprint`` (its SHA-256 in hex); ``tls_verify=False`` skips
+    the checks) or an ``ssl.SSLContext`` used as given. Raises :class:`I2CPError`
     subclasses (router unreachable, session refused), ``ValueError`` for bad options,
     ``FileNotFoundError`` for a missing key file."""
+    context = tls_context(tls, verify=tls_verify, cafile=tls_cafile, fingerprint=tls_fingerprint)
     return _SessionOpener(
-        lambda: _open_session(router, keys, options, tls, username, password, create_keys, timeout)
+        lambda: _open_session(
+            router, keys, options, context, username, password, create_keys, timeout
+        )
     )

@@ -373,57 +373,92 @@ class Session:
 
         return await self.create_server(factory, port, backlog=backlog, start_serving=start_serving)
 
-    async def ping(self, dest: Destination | str, *, timeout: float = 30.0) -> float:
-        """Ping ``dest`` (signed ECHO) and return the round-trip time in seconds.
+    async def ping(
+        self,
+        dest: Destination | str,
+        *,
+        timeout: float = 30.0,
+        count: int | None = None,
+        interval: float | None = None,
+    ) -> float:
+        """Ping ``dest`` (signed ECHO) like ping(8) and return the round-trip time in seconds
+        of the first pong.
 
-        Raises ``TimeoutError`` when no pong arrives within ``timeout`` (peers may disable
-        answering pings), :class:`DestinationLookupError` for unknown names."""
+        Queues a new ping every ``interval`` seconds (default ``min(1, timeout / 4)``), at
+        most ``count`` of them (default: as many as fit), until one is answered or ``timeout``
+        (lookup included) is over; a lost ping or pong costs one interval, not the call.
+        Raises ``TimeoutError`` naming the destination and how many pings went unanswered
+        (peers may disable answering pings), :class:`DestinationLookupError` for unknown
+        names, ``ValueError`` for a ``count`` below 1 or an ``interval`` not above 0."""
+        if count is not None and count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        if interval is not None and not interval > 0:
+            raise ValueError(f"interval must be above 0, not {interval}")
         loop = self.loop
         deadline = loop.time() + timeout
+        every = interval if interval is not None else max(0.001, min(1.0, timeout / 4))
         destination = await self.resolve(dest, timeout=timeout)
         self._client()
-        remaining = max(0.001, deadline - loop.time())
-        ping_id = self._manager.ping(destination, loop.time(), remaining)
         fut: asyncio.Future[float] = loop.create_future()
-        self._table.ping(ping_id, fut)
-        self._pump.run()
+        sent: list[int] = []
         try:
-            return await asyncio.wait_for(fut, remaining + 1.0)
-        except TimeoutError:
-            raise TimeoutError(
-                f"no answer to a ping of {destination.b32} within {timeout:g} s"
-            ) from None
+            while (remaining := deadline - loop.time()) > 0:
+                if count is None or len(sent) < count:
+                    ping_id = self._manager.ping(destination, loop.time(), remaining)
+                    sent.append(ping_id)
+                    self._table.ping(ping_id, fut)
+                    self._pump.run()
+                last = count is not None and len(sent) >= count
+                await asyncio.wait([fut], timeout=remaining if last else min(every, remaining))
+                if fut.done():
+                    if isinstance(fut.exception(), TimeoutError):
+                        break  # the core's timeout of a ping: the deadline is here
+                    return fut.result()  # the RTT, or the session's end raised
         finally:
-            self._table.stop_ping(ping_id)
+            for ping_id in sent:
+                self._table.stop_ping(ping_id)
+        n = len(sent)
+        raise TimeoutError(
+            f"no answer from {destination.b32} to {n} ping{'s' if n != 1 else ''} "
+            f"within {timeout:g} s"
+        )
 
     async def close(self, *, timeout: float = 5.0) -> None:
-        """Close every stream cleanly (CLOSE; wait up to ``timeout`` for the ends, then
-        RESET what is left), stop the servers, then end the I2CP session. Idempotent."""
+        """Drain and end the session within ``timeout`` seconds in all. Idempotent.
+
+        Stops the servers, queues a CLOSE on every stream and sends every owed ACK at once,
+        waits for the CLOSE handshakes until the deadline, RESETs what is left (those packets
+        are written before the I2CP session is destroyed), then asks the router to end the
+        session for what remains of ``timeout`` (the socket is closed at the deadline whether
+        or not the router confirmed)."""
         if self._closed:
             return
+        loop = self.loop
+        deadline = loop.time() + max(0.0, timeout)
         for server in list(self._servers.values()):
             server.close()
-        streams = self._table.transports()
         waiters: list[asyncio.Future[None]] = []
-        for transport in streams:
+        for transport in self._table.transports():
             if transport.is_lost:
                 continue
             waiters.append(transport.when_lost())
             transport.close()
         self._table.fail_connects(ConnectionError(f"session {self.b32} is closing"))
-        if waiters and self._lost_reason is None:
-            await asyncio.wait(waiters, timeout=timeout)
+        self._pump.run()  # the CLOSEs and owed ACKs go out now, not at the next iteration
+        pending = [w for w in waiters if not w.done()]
+        if pending and self._lost_reason is None:
+            await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
         for transport in self._table.transports():
             transport.abort()
         for sid in self._manager.stream_ids:
-            self._manager.reset(sid, self.loop.time())
+            self._manager.reset(sid, loop.time())
         self._pump.run()
         self._closed = True
         self._pump.stop()
         self._outbound.cancel()
         self._fail_all(f"session {self.b32} is closed")
         if self._i2cp is not None:
-            await self._i2cp.close()
+            await self._i2cp.close(timeout=max(0.0, deadline - loop.time()))
 
     async def wait_closed(self) -> None:
         """Wait until the I2CP session has ended."""

@@ -89,7 +89,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--username", default=None, help="require this I2CP user name")
     p.add_argument("--password", default=None, help="require this I2CP password")
     p.add_argument(
-        "--status-interval", type=dur, default=0.5, help="status line refresh period (0.5s)"
+        "--status-interval",
+        type=dur,
+        default=0.5,
+        help="status line refresh period (0.5s; 0: no status line)",
     )
     p.set_defaults(run=run)
 
@@ -163,19 +166,29 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
-    live = out.isatty()
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), args.status_interval)
-            if live:
-                print(f"\r{status_line(router.stats())}\x1b[K", end="", file=out, flush=True)
+        await show_status(router, stop, args.status_interval, out)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
         await router.stop()
     print(f"\nstopped: {status_line(router.stats())}", file=out, flush=True)
     return 0
+
+
+async def show_status(
+    router: EmbeddedRouter, stop: asyncio.Event, interval: float, out: TextIO
+) -> None:
+    """Redraw the status line on a terminal every ``interval`` seconds until ``stop`` is set;
+    ``interval`` 0 (or ``out`` not a terminal): no status lines, just wait."""
+    live = out.isatty() and interval > 0
+    while not stop.is_set():
+        if not live:
+            await stop.wait()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        print(f"\r{status_line(router.stats())}\x1b[K", end="", file=out, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -122,9 +122,19 @@ class SyncSession:
         listener._server = self._runner.run(start())
         return listener
 
-    def ping(self, dest: Destination | str, *, timeout: float = 30.0) -> float:
-        """Round-trip time to ``dest`` in seconds (``TimeoutError`` without a pong)."""
-        return self._runner.run(self.aio.ping(dest, timeout=timeout))
+    def ping(
+        self,
+        dest: Destination | str,
+        *,
+        timeout: float = 30.0,
+        count: int | None = None,
+        interval: float | None = None,
+    ) -> float:
+        """Round-trip time to ``dest`` in seconds, retried within ``timeout`` (see
+        :meth:`Session.ping`; ``TimeoutError`` when no ping was answered)."""
+        return self._runner.run(
+            self.aio.ping(dest, timeout=timeout, count=count, interval=interval)
+        )
 
     def resolve(self, dest: Destination | str, *, timeout: float = 30.0) -> Destination:
         """Look up a name (see :meth:`Session.resolve`)."""
