@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl as ssl_module
 from collections.abc import Callable
 
@@ -21,6 +22,10 @@ __all__ = ["RouterLink"]
 log = logging.getLogger("i2p_streaming.i2cp")
 
 _READ_SIZE = 65536
+#: Linux's TCP_QUICKACK (12): acknowledge at once instead of up to 40 ms later. Routers (i2pd)
+#: write small I2CP messages without TCP_NODELAY, so their next message waits (Nagle) for our
+#: kernel's delayed ACK of the previous one; the flag is one-shot, so it is set after each read.
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 class RouterLink:
@@ -58,6 +63,8 @@ class RouterLink:
         self._task = asyncio.get_running_loop().create_task(self._read(on_input, name))
 
     async def _read(self, on_input: Callable[[bytes], bool], name: str) -> None:
+        sock = self._writer.get_extra_info("socket")
+        quickack = _QUICKACK is not None and sock is not None and sock.family != socket.AF_UNIX
         try:
             while True:
                 try:
@@ -65,6 +72,11 @@ class RouterLink:
                 except (OSError, ssl_module.SSLError) as exc:
                     log.debug("I2CP %s: read failed: %s", name, exc)
                     data = b""
+                if quickack and data:
+                    try:
+                        sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+                    except OSError:
+                        quickack = False  # not a TCP socket after all: nothing to speed up
                 if not on_input(data):
                     return
         finally:
