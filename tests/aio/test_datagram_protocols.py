@@ -7,8 +7,7 @@ import asyncio
 
 import pytest
 
-from i2p_streaming.aio import Session
-from i2p_streaming.i2cp import I2CPClient
+from i2p_streaming.aio import I2CPClient, Session
 from i2p_streaming.streaming import Flags
 from tests.support.embedded import RouterTarget
 

@@ -8,12 +8,8 @@ import logging
 
 import pytest
 
-from i2p_streaming.i2cp import (
-    PROTO_RAW,
-    ReconnectPolicy,
-    SessionLost,
-    SessionRestored,
-)
+from i2p_streaming.aio import ReconnectPolicy, SessionLost, SessionRestored
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.events import PayloadReceived
 from i2p_streaming.i2cp.payload import wrap

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient, ReconnectPolicy, SessionLost, SessionRestored
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import (
     DestinationLookupError,
@@ -16,14 +17,7 @@ from i2p_streaming.errors import (
     I2CPProtocolError,
     SessionRefusedError,
 )
-from i2p_streaming.i2cp import (
-    PROTO_RAW,
-    I2CPClient,
-    ReconnectPolicy,
-    SendOutcome,
-    SessionLost,
-    SessionRestored,
-)
+from i2p_streaming.i2cp import PROTO_RAW, SendOutcome
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.events import PayloadReceived
 from tests.support.fakerouter import ROUTER_TIME_MS, FakeRouter

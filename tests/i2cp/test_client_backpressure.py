@@ -7,11 +7,9 @@ import asyncio
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.errors import I2CPConnectionError
-from i2p_streaming.i2cp import (
-    PROTO_RAW,
-    I2CPClient,
-)
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.router import Impairments
 from tests.support.embedded import embedded_router
 

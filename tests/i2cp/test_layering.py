@@ -38,13 +38,25 @@ def test_importing_the_streaming_core_loads_no_asyncio_module() -> None:
     assert "asyncio" not in loaded
 
 
-def test_the_client_is_still_importable_from_its_old_paths() -> None:
+def test_the_i2cp_package_imports_no_shell() -> None:
+    """Layering: nothing in i2cp/ imports aio/ (the asyncio client lives there), not even lazily."""
+    import ast
+    from pathlib import Path
+
+    import i2p_streaming.i2cp as pkg
     from i2p_streaming import I2CPClient as top
     from i2p_streaming.aio import I2CPClient
-    from i2p_streaming.i2cp import I2CPClient as old
-    from i2p_streaming.i2cp import ReconnectPolicy, SendResult, SessionLost, SessionRestored
-    from i2p_streaming.i2cp.client import I2CPClient as old_module
 
-    assert top is old is old_module is I2CPClient
-    assert {ReconnectPolicy.__module__, SendResult.__module__} == {"i2p_streaming.aio.i2cp_types"}
-    assert SessionLost.__module__ == SessionRestored.__module__ == "i2p_streaming.aio.i2cp_types"
+    assert top is I2CPClient
+    assert not hasattr(pkg, "I2CPClient")
+    root = Path(pkg.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not any(n.startswith("i2p_streaming.aio") for n in names), path

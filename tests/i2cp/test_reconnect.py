@@ -7,14 +7,9 @@ import asyncio
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient, ReconnectPolicy, SessionLost, SessionRestored
 from i2p_streaming.errors import I2CPConnectionError
-from i2p_streaming.i2cp import (
-    PROTO_RAW,
-    I2CPClient,
-    ReconnectPolicy,
-    SessionLost,
-    SessionRestored,
-)
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.i2cp import messages as m
 from tests.support.gated import GatedRouter, connect_client
 

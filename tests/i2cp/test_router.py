@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import DestinationLookupError
-from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.i2cp.events import PayloadReceived
 from tests.i2cp.conftest import ZERO_HOP
 

@@ -14,8 +14,9 @@ import secrets
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.data import Destination
-from i2p_streaming.i2cp import PROTO_STREAMING, I2CPClient
+from i2p_streaming.i2cp import PROTO_STREAMING
 from i2p_streaming.streaming.packet import Flags, Packet
 from tests.i2cp.conftest import ZERO_HOP
 from tests.support.i2pd import I2pdInstance

@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.cli import router as cli_router
 from i2p_streaming.cli.__main__ import build_parser, main
-from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.router import Burst, EmbeddedRouter, Impairments, RouterStats
 from i2p_streaming.router.impairment import Counters
 

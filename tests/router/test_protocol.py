@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.data import (
     EncryptionKey,
     EncType,
@@ -18,7 +19,7 @@ from i2p_streaming.data import (
     b64encode,
     generate_x25519,
 )
-from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.payload import wrap
 from tests.support.embedded import RouterTarget, embedded_router

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.data import PrivateKeys, SigType
 from i2p_streaming.errors import DataFormatError, DestinationLookupError, SessionRefusedError
-from i2p_streaming.i2cp import PROTO_RAW, I2CPClient
+from i2p_streaming.i2cp import PROTO_RAW
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.payload import unwrap, wrap
 from i2p_streaming.router import EmbeddedRouter, Impairments

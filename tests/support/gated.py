@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from i2p_streaming.i2cp import I2CPClient
+from i2p_streaming.aio import I2CPClient
 from i2p_streaming.i2cp import messages as m
 from tests.support.fakerouter import Conn, FakeRouter
 
