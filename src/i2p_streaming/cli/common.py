@@ -89,6 +89,8 @@ def _port(text: str) -> int:
 
 
 def _duration(text: str) -> float:
+    if text.strip().replace(".", "", 1).isdigit():
+        raise ValueError(f"invalid duration {text!r}: add a unit, e.g. {text.strip()}s or 500ms")
     value = parse_duration(text)
     if value <= 0:
         raise ValueError(f"invalid duration {text!r}: must be more than 0")

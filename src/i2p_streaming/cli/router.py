@@ -91,7 +91,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--password", default=None, help="require this I2CP password")
     p.add_argument(
         "--hosts",
-        type=_arg(load_hosts),
+        type=_arg(_load_hosts),
         action="append",
         default=[],
         metavar="FILE",
@@ -109,6 +109,13 @@ def register(subparsers: Any) -> None:
         "--status-interval", type=dur, default=0.5, help="status line refresh period (0.5s)"
     )
     p.set_defaults(run=run)
+
+
+def _load_hosts(path: str) -> dict[str, Any]:
+    try:
+        return load_hosts(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def host_names(args: argparse.Namespace) -> dict[str, Any]:
