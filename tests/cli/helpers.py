@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import i2p_streaming
+from i2p_streaming.aio import Session
+from i2p_streaming.router import EmbeddedRouter
 
-__all__ = ["SRC", "cli_env", "finish", "read_line", "spawn"]
+__all__ = ["SRC", "cli_env", "finish", "reachable", "read_line", "spawn"]
 
 SRC = str(Path(i2p_streaming.__file__).resolve().parent.parent)
 
@@ -58,3 +60,10 @@ async def finish(
             await proc.wait()
     assert proc.returncode is not None
     return proc.returncode, out, err
+
+
+async def reachable(router: EmbeddedRouter, session: Session) -> str:
+    """Wait until the router has the session's lease set (lookups by b32 find it); its b32."""
+    key = session.destination.hash
+    await router.wait_until(lambda r: r.find(key) is not None, timeout=20)
+    return session.b32

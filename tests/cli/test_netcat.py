@@ -14,7 +14,7 @@ import pytest
 from i2p_streaming.aio import create_session
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
-from tests.cli.helpers import finish, read_line, spawn
+from tests.cli.helpers import finish, reachable, read_line, spawn
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pipes and SIGINT: POSIX")
 
@@ -82,6 +82,7 @@ async def test_listen_half_closes_first(router: EmbeddedRouter) -> None:
 async def test_connect_refused_is_exit_1_in_one_line(router: EmbeddedRouter) -> None:
     host, port = router.address
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         connect = await spawn("connect", peer.b32, "81", router=router.address)
         status, out, err = await finish(connect)
     assert status == 1
@@ -100,6 +101,7 @@ async def test_connect_reset_by_peer_is_exit_1(router: EmbeddedRouter) -> None:
         writer.transport.abort()
 
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         await peer.start_server(reset_after_data, 9)
         connect = await spawn("connect", peer.b32, "9", router=router.address)
         assert connect.stdin is not None
@@ -122,6 +124,7 @@ async def test_sigint_stops_connect_and_closes_its_stream(router: EmbeddedRouter
     host, port = router.address
     streams: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         await peer.start_server(lambda r, w: streams.put_nowait((r, w)), 5)
         connect = await spawn("connect", peer.b32, "5", router=router.address)
         reader, writer = await asyncio.wait_for(streams.get(), 20)

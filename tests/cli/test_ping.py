@@ -15,7 +15,7 @@ from i2p_streaming.aio import Session, create_session
 from i2p_streaming.cli.ping import PingStats, ping_loop
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
-from tests.cli.helpers import finish, read_line, spawn
+from tests.cli.helpers import finish, reachable, read_line, spawn
 
 REPLY = re.compile(r"^reply from (\S+): seq=(\d+) time=(\d+\.\d{3}) ms$")
 
@@ -23,6 +23,7 @@ REPLY = re.compile(r"^reply from (\S+): seq=(\d+) time=(\d+\.\d{3}) ms$")
 async def test_ping_prints_replies_and_summary(router: EmbeddedRouter) -> None:
     host, port = router.address
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         router.register_name("peer.i2p", peer.destination)
         proc = await spawn("ping", "-c", "3", "-i", "20ms", "peer.i2p", router=router.address)
         status, out, err = await finish(proc)
@@ -65,6 +66,7 @@ async def test_ping_unknown_name_is_exit_2(router: EmbeddedRouter) -> None:
 async def test_sigint_prints_the_summary_and_exits_130(router: EmbeddedRouter) -> None:
     host, port = router.address
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         proc = await spawn("ping", "-i", "50ms", peer.b32, router=router.address)
         assert (await read_line(proc.stdout)).startswith("PING ")
         assert REPLY.match((await read_line(proc.stdout)).rstrip("\n"))
