@@ -5,7 +5,7 @@ from __future__ import annotations
 from i2p_streaming.aio import create_session
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
-from tests.cli.helpers import finish, spawn
+from tests.cli.helpers import finish, reachable, spawn
 
 
 async def _lookup(router: EmbeddedRouter, name: str) -> tuple[int, str, str]:
@@ -25,6 +25,7 @@ async def test_lookup_host_name(router: EmbeddedRouter) -> None:
 async def test_lookup_b32_of_a_live_session_and_base64(router: EmbeddedRouter) -> None:
     host, port = router.address
     async with create_session(f"{host}:{port}") as peer:
+        await reachable(router, peer)
         status, out, _ = await _lookup(router, peer.b32)
         assert status == 0
         assert out == f"b32: {peer.b32}\nbase64: {peer.destination.to_base64()}\n"
