@@ -19,6 +19,7 @@ from typing import Any
 
 from i2p_streaming.aio import Session, create_session
 from i2p_streaming.aio.config import looks_like_base64_destination, parse_router
+from i2p_streaming.cli.probe import identify_service
 from i2p_streaming.data import PrivateKeys, is_b32_address
 from i2p_streaming.errors import (
     DataFormatError,
@@ -47,6 +48,8 @@ __all__ = [
 EXIT_INTERRUPTED = 130
 DEFAULT_ROUTER = "127.0.0.1:7654"
 ROUTER_FORMS = "HOST:PORT, HOST (port 7654) or [IPv6]:PORT"
+#: Seconds without an open session before the port is probed for SAM or HTTP.
+PROBE_AFTER = 3.0
 
 
 class CommandError(Exception):
@@ -161,18 +164,43 @@ def not_found(name: str, exc: DestinationLookupError) -> str:
 
 async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None) -> Session:
     """A session on the chosen router with ``-o`` options; CommandError (exit 2) when the
-    router cannot be reached or refuses the session."""
+    router cannot be reached or refuses the session, or the port answers SAM or HTTP (probed
+    when the session is not open after :data:`PROBE_AFTER` seconds, or failed)."""
     host, port = router_address(args)
     options = dict(args.options)
+
+    async def connect() -> Session:
+        return await create_session((host, port), keys=keys, options=options, timeout=60.0)
+
+    opening = asyncio.ensure_future(connect())
     try:
-        return await create_session((host, port), keys=keys, options=options, timeout=15.0)
-    except SessionRefusedError as exc:
-        raise CommandError(f"router {host}:{port} refused the session: {exc}", 2) from None
-    except (I2CPError, OSError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise CommandError(f"cannot use the I2CP router at {host}:{port}: {reason}", 2) from None
-    except ValueError as exc:
-        raise CommandError(f"bad session option: {exc}", 2) from None
+        done, _ = await asyncio.wait({opening}, timeout=PROBE_AFTER)
+        if not done:
+            _wrong_service(host, port, await identify_service(host, port))
+        try:
+            return await opening
+        except SessionRefusedError as exc:
+            raise CommandError(f"router {host}:{port} refused the session: {exc}", 2) from None
+        except (I2CPError, OSError, TimeoutError) as exc:
+            if done:
+                _wrong_service(host, port, await identify_service(host, port))
+            reason = str(exc) or type(exc).__name__
+            message = f"cannot use the I2CP router at {host}:{port}: {reason}"
+            raise CommandError(message, 2) from None
+        except ValueError as exc:
+            raise CommandError(f"bad session option: {exc}", 2) from None
+    finally:
+        if not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await opening
+
+
+def _wrong_service(host: str, port: int, service: str | None) -> None:
+    if service is not None:
+        raise CommandError(
+            f"{host}:{port} answers {service}, not I2CP (the I2CP port is usually 7654)", 2
+        )
 
 
 async def _cancellable(main: Awaitable[int]) -> int:
