@@ -107,3 +107,20 @@ def test_router_from_environment_is_checked() -> None:
     result = _run("lookup", "x.i2p", env=env)
     assert result.returncode == 2
     assert env["I2CP_ROUTER"] in result.stderr
+
+
+def test_bad_session_option_is_rejected_before_the_router() -> None:
+    port = _closed_port()
+    result = _run(
+        "--router",
+        f"127.0.0.1:{port}",
+        "-o",
+        "i2p.streaming.nonsense=1",
+        "lookup",
+        "x.i2p",
+        env=cli_env(),
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("lookup: bad session option: ")
+    assert "nonsense" in result.stderr
+    assert result.stderr.count("\n") == 1
