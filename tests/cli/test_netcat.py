@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from i2p_streaming.aio import create_session
-from i2p_streaming.data import PrivateKeys
+from i2p_streaming.data import PrivateKeys, b32_address_to_hash
 from i2p_streaming.router import EmbeddedRouter
 from tests.cli.helpers import finish, reachable, read_line, spawn
 
@@ -22,10 +22,14 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pipes and SIGIN
 SIGINT_BOUND = 3.0
 
 
-async def _listening(proc: asyncio.subprocess.Process) -> str:
+async def _listening(router: EmbeddedRouter, proc: asyncio.subprocess.Process) -> str:
+    """The b32 a listen process prints, once the router can resolve it."""
     line = await read_line(proc.stderr)
     assert line.startswith("listening on "), line
-    return line.split()[2]
+    b32 = line.split()[2]
+    key = b32_address_to_hash(b32)
+    await router.wait_until(lambda r: r.find(key) is not None, timeout=20)
+    return b32
 
 
 async def _send(proc: asyncio.subprocess.Process, data: bytes) -> None:
@@ -47,7 +51,7 @@ async def test_connect_half_closes_first_and_both_directions_arrive(
     keys.save(tmp_path / "k.dat")
     router.register_name("site.i2p", keys.destination)
     listen = await spawn("listen", "80", "--keys", str(tmp_path / "k.dat"), router=router.address)
-    assert await _listening(listen) == keys.destination.b32
+    assert await _listening(router, listen) == keys.destination.b32
     connect = await spawn("connect", "site.i2p", "80", router=router.address)
     request, reply = os.urandom(200_000), os.urandom(150_000)
     await _send(connect, request)
@@ -64,7 +68,7 @@ async def test_connect_half_closes_first_and_both_directions_arrive(
 
 async def test_listen_half_closes_first(router: EmbeddedRouter) -> None:
     listen = await spawn("listen", "7", router=router.address)
-    b32 = await _listening(listen)
+    b32 = await _listening(router, listen)
     connect = await spawn(
         "-o", "i2p.streaming.profile=2", "connect", b32, "7", router=router.address
     )
@@ -143,7 +147,7 @@ async def test_sigint_stops_connect_and_closes_its_stream(router: EmbeddedRouter
 
 async def test_sigint_stops_a_waiting_listen(router: EmbeddedRouter) -> None:
     listen = await spawn("listen", "80", router=router.address)
-    await _listening(listen)
+    await _listening(router, listen)
     listen.send_signal(signal.SIGINT)
     status, out, err = await finish(listen, timeout=SIGINT_BOUND)
     assert (status, out, err) == (130, b"", b"")
@@ -152,7 +156,7 @@ async def test_sigint_stops_a_waiting_listen(router: EmbeddedRouter) -> None:
 
 async def test_listen_keep_serves_streams_one_after_another(router: EmbeddedRouter) -> None:
     listen = await spawn("listen", "80", "--keep", router=router.address)
-    b32 = await _listening(listen)
+    b32 = await _listening(router, listen)
     await _send(listen, b"")  # stdin ends at once: every stream gets our CLOSE
     host, port = router.address
     async with create_session(f"{host}:{port}") as client:
