@@ -97,3 +97,21 @@ def test_keyinfo_rejects_a_bad_file_in_one_line(
     assert err.count("\n") == 1
     assert main(["keyinfo", str(tmp_path / "missing.dat")]) == 2
     assert "cannot read key file" in capsys.readouterr().err
+
+
+def test_keygen_without_hard_links_still_refuses_to_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "keys.dat"
+    assert main(["keygen", str(path)]) == 0
+    before = path.read_bytes()
+    assert PrivateKeys.load(path).destination.b32 in capsys.readouterr().out
+    assert main(["keygen", str(path)]) == 1
+    assert "exists (use --force" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["keys.dat"]

@@ -93,12 +93,25 @@ def write_key_file(keys: PrivateKeys, path: str, *, force: bool = False) -> None
         if force:
             os.replace(tmp, target)
         else:
-            os.link(tmp, target)  # fails if target exists: no race with another writer
-            os.unlink(tmp)
+            _publish_new(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _publish_new(tmp: str, target: str) -> None:
+    """Give ``tmp`` the name ``target`` unless that exists (FileExistsError)."""
+    try:
+        os.link(tmp, target)  # fails if target exists: no race with another writer
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: check, then rename
+        if os.path.lexists(target):
+            raise FileExistsError(target) from None
+        os.replace(tmp, target)
+    else:
+        os.unlink(tmp)
 
 
 def describe_keys(keys: PrivateKeys) -> list[str]:
