@@ -3,7 +3,9 @@ module in :data:`COMMANDS`.
 
 A command module provides ``register(subparsers)``, which adds its sub-parser and sets
 ``run=<callable(args) -> int>`` as a default; :func:`main` parses, configures logging and
-returns the exit code of that callable.
+returns the exit code of that callable. Global options (before the command): ``--router
+HOST:PORT`` (env ``I2CP_ROUTER``, default 127.0.0.1:7654), ``-v``/``-q`` and ``-o KEY=VALUE``
+(session options, repeatable).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
+from typing import NoReturn
 
-from i2p_streaming.cli import demo, router
+from i2p_streaming.cli import demo, keys, names, netcat, ping, router
+from i2p_streaming.cli.common import option_arg, router_arg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (router, demo)
+COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping)
 
 
 def _version() -> str:
@@ -30,15 +34,42 @@ def _version() -> str:
         return "unknown"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand of :data:`COMMANDS` registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="i2p-streaming",
         description="I2P streaming over I2CP: tools and an embedded test router.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="count", default=0, help="less logging (-q errors only)"
+    )
+    parser.add_argument(
+        "--router",
+        dest="i2cp_router",
+        type=router_arg,
+        default=None,
+        metavar="HOST:PORT",
+        help="I2CP router of the client commands (env I2CP_ROUTER, default 127.0.0.1:7654)",
+    )
+    parser.add_argument(
+        "-o",
+        dest="options",
+        type=option_arg,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="session option (i2cp.*, inbound.*, outbound.*, i2p.streaming.*); repeatable",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
@@ -52,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad arguments make argparse print a message and exit with status 2.
     """
     args = build_parser().parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    level = min(max(logging.WARNING + 10 * (args.quiet - args.verbose), logging.DEBUG), 50)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))
 

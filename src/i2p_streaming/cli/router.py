@@ -24,8 +24,9 @@ from i2p_streaming.router import (
     parse_rate,
     parse_size,
 )
+from i2p_streaming.router.hosts import load_hosts, parse_host_entry
 
-__all__ = ["build_impairments", "describe", "register", "run", "status_line"]
+__all__ = ["build_impairments", "describe", "host_names", "register", "run", "status_line"]
 
 
 def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -89,12 +90,44 @@ def register(subparsers: Any) -> None:
     p.add_argument("--username", default=None, help="require this I2CP user name")
     p.add_argument("--password", default=None, help="require this I2CP password")
     p.add_argument(
+        "--hosts",
+        type=_arg(_load_hosts),
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="host names to resolve (hosts.txt: name.i2p=base64 lines); repeatable",
+    )
+    p.add_argument(
+        "--name",
+        type=_arg(parse_host_entry),
+        action="append",
+        default=[],
+        metavar="NAME=DEST",
+        help="one host name to resolve (NAME.i2p=base64 destination); repeatable",
+    )
+    p.add_argument(
         "--status-interval",
         type=dur,
         default=0.5,
         help="status line refresh period (0.5s; 0: no status line)",
     )
     p.set_defaults(run=run)
+
+
+def _load_hosts(path: str) -> dict[str, Any]:
+    try:
+        return load_hosts(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def host_names(args: argparse.Namespace) -> dict[str, Any]:
+    """The name table of ``--hosts`` files then ``--name`` entries (later ones win)."""
+    names: dict[str, Any] = {}
+    for table in args.hosts:
+        names.update(table)
+    names.update(dict(args.name))
+    return names
 
 
 def build_impairments(args: argparse.Namespace) -> Impairments:
@@ -150,6 +183,7 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         seed=args.seed,
         username=args.username,
         password=args.password,
+        names=host_names(args),
     )
     try:
         await router.start()

@@ -29,6 +29,7 @@ from i2p_streaming.router.connection import (
     STATUS_SUCCESS,
     ClientConnection,
 )
+from i2p_streaming.router.hosts import MAX_NAMES
 from i2p_streaming.router.impairment import (
     Counters,
     ImpairmentEngine,
@@ -106,6 +107,8 @@ class EmbeddedRouter:
     ``max_queue_bytes`` bounds each client's outgoing queue (payloads to a fuller one are
     dropped and counted) and ``max_pending_bytes`` the bytes a sender may have in flight
     before the router stops reading its socket. ``clock`` is the wall clock (seconds).
+    ``names`` are host names HostLookup resolves (at most :data:`~i2p_streaming.router.hosts.
+    MAX_NAMES`; see :meth:`register_name`).
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class EmbeddedRouter:
         max_queue_bytes: int = 1 << 20,
         max_pending_bytes: int = 1 << 20,
         clock: Callable[[], float] = time.time,
+        names: Mapping[str, Destination] | None = None,
     ) -> None:
         if leases_per_set is not None and not 1 <= leases_per_set <= 16:
             raise ValueError("leases_per_set must be 1..16")
@@ -144,6 +148,8 @@ class EmbeddedRouter:
         self._by_id: dict[int, RouterSession] = {}
         self._by_hash: dict[bytes, RouterSession] = {}
         self._names: dict[str, Destination] = {}
+        for name, destination in (names or {}).items():
+            self.register_name(name, destination)
         self._heap: list[tuple[float, int, _Scheduled]] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -230,10 +236,21 @@ class EmbeddedRouter:
         )
 
     def register_name(self, name: str, destination: Destination) -> None:
-        """Make HostLookup by name (type 1/3) return ``destination`` (case-insensitive)."""
+        """Make HostLookup by name (type 1/3) return ``destination`` (case-insensitive).
+
+        Raises ValueError for an empty or over-long name, or a new name when the table
+        already holds :data:`~i2p_streaming.router.hosts.MAX_NAMES`."""
         if not name or len(name.encode()) > 255:
             raise ValueError("a host name must be 1-255 bytes")
-        self._names[name.lower()] = destination
+        key = name.lower()
+        if key not in self._names and len(self._names) >= MAX_NAMES:
+            raise ValueError(f"the router already knows {MAX_NAMES} names")
+        self._names[key] = destination
+
+    @property
+    def names(self) -> dict[str, Destination]:
+        """A copy of the host-name table (lower-case names)."""
+        return dict(self._names)
 
     def unregister_name(self, name: str) -> None:
         """Forget ``name`` (no error if unknown)."""

@@ -1,0 +1,242 @@
+"""What the client commands share: argument checks, opening a session, Ctrl-C, errors.
+
+Argument checks raise ``argparse.ArgumentTypeError`` (argparse prints one line, exit 2).
+:class:`CommandError` carries a one-line message and an exit status out of a command;
+:func:`run_command` runs a command's coroutine with SIGINT/SIGTERM cancelling it (exit 130)
+and turns :class:`CommandError` into the message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from i2p_streaming.aio import Session, create_session
+from i2p_streaming.aio.config import looks_like_base64_destination, parse_router
+from i2p_streaming.cli.probe import identify_service
+from i2p_streaming.data import PrivateKeys, is_b32_address
+from i2p_streaming.errors import (
+    DataFormatError,
+    DestinationLookupError,
+    I2CPError,
+    SessionRefusedError,
+)
+from i2p_streaming.router.hosts import check_host_name
+from i2p_streaming.router.units import parse_duration
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "CommandError",
+    "arg_type",
+    "check_destination",
+    "duration_arg",
+    "not_found",
+    "open_session",
+    "option_arg",
+    "port_arg",
+    "router_arg",
+    "run_command",
+]
+
+#: Exit status after SIGINT/SIGTERM (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+DEFAULT_ROUTER = "127.0.0.1:7654"
+ROUTER_FORMS = "HOST:PORT, HOST (port 7654) or [IPv6]:PORT"
+#: Seconds without an open session before the port is probed for SAM or HTTP.
+PROBE_AFTER = 3.0
+
+
+class CommandError(Exception):
+    """A command failed: ``message`` (one line) goes to stderr, ``status`` is the exit code."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def arg_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    """Wrap ``parse`` so its ValueError becomes an argparse error with its message; ``name``
+    is what argparse calls the type."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _router(text: str) -> tuple[str, int]:
+    try:
+        return parse_router(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; accepted forms: {ROUTER_FORMS}") from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise ValueError(f"invalid port {text!r}: not an integer") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"invalid port {text!r}: must be 1-65535")
+    return port
+
+
+def _duration(text: str) -> float:
+    if text.strip().replace(".", "", 1).isdigit():
+        raise ValueError(f"invalid duration {text!r}: add a unit, e.g. {text.strip()}s or 500ms")
+    value = parse_duration(text)
+    if value <= 0:
+        raise ValueError(f"invalid duration {text!r}: must be more than 0")
+    return value
+
+
+def _option(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"invalid option {text!r}: expected KEY=VALUE, e.g. inbound.length=0")
+    return key.strip(), value
+
+
+def check_destination(text: str) -> str:
+    """``text`` stripped if it looks like a destination: a ``.b32.i2p`` address, a ``.i2p``
+    host name or a base64 destination; else ValueError (checked before any network)."""
+    name = text.strip()
+    if is_b32_address(name) or looks_like_base64_destination(name) is not None:
+        return name
+    if name.lower().endswith(".b32.i2p"):
+        raise ValueError(f"invalid destination {text[:60]!r}: not a valid .b32.i2p address")
+    if name.lower().endswith(".i2p"):
+        check_host_name(name)
+        return name
+    raise ValueError(
+        f"invalid destination {text[:60]!r}: expected NAME.b32.i2p, NAME.i2p or a base64 "
+        "destination"
+    )
+
+
+router_arg = arg_type(_router, "router address")
+port_arg = arg_type(_port, "port")
+duration_arg = arg_type(_duration, "duration")
+option_arg = arg_type(_option, "option")
+destination_arg = arg_type(check_destination, "destination")
+
+
+def router_address(args: argparse.Namespace) -> tuple[str, int]:
+    """The router of ``--router`` or ``$I2CP_ROUTER`` (checked) or 127.0.0.1:7654."""
+    if args.i2cp_router is not None:
+        host, port = args.i2cp_router
+        return str(host), int(port)
+    env = os.environ.get("I2CP_ROUTER")
+    if env:
+        try:
+            return _router(env)
+        except ValueError as exc:
+            raise CommandError(f"I2CP_ROUTER: {exc}", 2) from None
+    return parse_router(DEFAULT_ROUTER)
+
+
+def load_key_file(path: str) -> PrivateKeys:
+    """The keys in ``path``; CommandError (exit 2) with the reason if unreadable or invalid."""
+    try:
+        return PrivateKeys.load(path)
+    except OSError as exc:
+        raise CommandError(f"cannot read key file {path}: {exc.strerror or exc}", 2) from None
+    except DataFormatError as exc:
+        raise CommandError(f"{path} is not an I2P private-key file: {exc}", 2) from None
+
+
+def not_found(name: str, exc: DestinationLookupError) -> str:
+    """``NAME: not found`` with the router's reason when it says more."""
+    reason = (exc.reason or "").strip()
+    detail = f" ({reason})" if reason and reason.lower() != "not found" else ""
+    return f"{name[:60]}: not found{detail}"
+
+
+async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None) -> Session:
+    """A session on the chosen router with ``-o`` options; CommandError (exit 2) when the
+    router cannot be reached or refuses the session, or the port answers SAM or HTTP (probed
+    when the session is not open after :data:`PROBE_AFTER` seconds, or failed)."""
+    host, port = router_address(args)
+    options = dict(args.options)
+
+    async def connect() -> Session:
+        return await create_session((host, port), keys=keys, options=options, timeout=60.0)
+
+    opening = asyncio.ensure_future(connect())
+    try:
+        done, _ = await asyncio.wait({opening}, timeout=PROBE_AFTER)
+        if not done:
+            _wrong_service(host, port, await identify_service(host, port))
+        try:
+            return await opening
+        except SessionRefusedError as exc:
+            raise CommandError(f"router {host}:{port} refused the session: {exc}", 2) from None
+        except (I2CPError, OSError, TimeoutError) as exc:
+            if done:
+                _wrong_service(host, port, await identify_service(host, port))
+            reason = str(exc) or type(exc).__name__
+            message = f"cannot use the I2CP router at {host}:{port}: {reason}"
+            raise CommandError(message, 2) from None
+        except ValueError as exc:
+            raise CommandError(f"bad session option: {exc}", 2) from None
+    finally:
+        if not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await opening
+
+
+def _wrong_service(host: str, port: int, service: str | None) -> None:
+    if service is not None:
+        raise CommandError(
+            f"{host}:{port} answers {service}, not I2CP (the I2CP port is usually 7654)", 2
+        )
+
+
+async def _cancellable(main: Awaitable[int]) -> int:
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def stop() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+            installed.append(sig)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if interrupted:
+            return EXIT_INTERRUPTED
+        raise
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run_command(prog: str, main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run ``main()`` on a new event loop: SIGINT/SIGTERM cancel it (the coroutine cleans up
+    in ``finally`` blocks) and give :data:`EXIT_INTERRUPTED`; a :class:`CommandError` prints
+    ``prog: message`` on stderr and gives its status."""
+    try:
+        return asyncio.run(_cancellable(main()))
+    except CommandError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+        return exc.status
+    except KeyboardInterrupt:  # pragma: no cover - platforms without signal handlers
+        return EXIT_INTERRUPTED
