@@ -245,7 +245,7 @@ def process_cpu_s(pid: int) -> float:
 
 def through_i2pd(size: int, mtu: int, rounds: int) -> dict[str, Any]:
     """Alternate raw I2CP blasts and stream transfers on one i2pd; medians and their ratio."""
-    from tests.i2pd import find_i2pd, start_i2pd, stop_i2pd
+    from tests.support.i2pd import find_i2pd, start_i2pd, stop_i2pd
 
     binary = find_i2pd()
     if binary is None:

@@ -13,10 +13,10 @@ import os
 import pytest
 
 from i2p_streaming.aio import ZERO_HOP, Session, create_session
-from tests.sam import SAMSession
 from tests.streaming.i2pd_peer import PeerThread, exchange
 from tests.support.embedded import RouterTarget
 from tests.support.i2pd import I2pdInstance
+from tests.support.sam import SAMSession
 
 PQ = {**ZERO_HOP, "i2cp.leaseSetEncType": "6,4"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from i2p_streaming.data import Destination, PrivateKeys, SigType, b64decode
-from tests.i2pd import I2pdInstance
-from tests.sam import dest_generate
+from tests.support.i2pd import I2pdInstance
+from tests.support.sam import dest_generate
 
 pytestmark = pytest.mark.i2pd
 

@@ -1,6 +1,6 @@
 """i2pd's own streaming as the peer of ours: SAM-side workers run in threads, plus probes.
 
-The SAM client (tests/sam.py) is blocking, so every SAM-side role here runs in a daemon
+The SAM client (tests/support/sam.py) is blocking, so every SAM-side role here runs in a daemon
 thread (:class:`PeerThread`); the asyncio test waits for it with :meth:`PeerThread.wait`,
 which joins in a worker thread and re-raises whatever the SAM side raised.
 
@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from i2p_streaming.aio import Session
 from i2p_streaming.streaming import Event
-from tests.sam import SAMSession
+from tests.support.sam import SAMSession
 
 __all__ = [
     "EchoResult",

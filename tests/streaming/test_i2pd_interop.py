@@ -38,8 +38,6 @@ from i2p_streaming.streaming import (
     State,
     StreamStats,
 )
-from tests.i2pd import I2pdInstance
-from tests.sam import SAMSession
 from tests.streaming.i2pd_peer import (
     PeerThread,
     echo_once,
@@ -50,6 +48,8 @@ from tests.streaming.i2pd_peer import (
     sink_once,
     source_once,
 )
+from tests.support.i2pd import I2pdInstance
+from tests.support.sam import SAMSession
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
 
