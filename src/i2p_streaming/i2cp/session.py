@@ -16,22 +16,17 @@ from typing import Any
 
 from i2p_streaming.data import (
     Destination,
-    EncryptionKey,
-    Lease2,
-    LeaseSet2,
     PrivateKeys,
     b32_address_to_hash,
-    generate_x25519,
     is_b32_address,
 )
 from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
+from i2p_streaming.i2cp.leasebuilder import LeaseBuilder, auto_enc_types
 from i2p_streaming.i2cp.options import (
     ENC_TYPE_OPTION,
-    PQ_API_VERSION,
-    PQ_ENC_TYPES,
     parse_enc_types,
     router_options,
 )
@@ -97,10 +92,9 @@ class I2CPSession:
         self._out: list[bytes] = []
         self._out_size = 0
         self._events: deque[ev.Event] = deque()
-        self._enc_keys: dict[int, tuple[bytes, bytes]] = {}  # type -> (private, public)
-        self._last_published = 0
-        self._leasesets = 0
-        self._unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
+        unpublished = self.options.get("i2cp.dontPublishLeaseSet", "").lower() == "true"
+        self._leases = LeaseBuilder(keys, self.enc_types, unpublished)
+        self._payload_seen = False  # a payload reached us: the router took our LeaseSet
         self._pending = Pending()
         self._reconfigure_pending = False
         self._pending_options: dict[str, str] | None = None
@@ -120,7 +114,7 @@ class I2CPSession:
     @property
     def lease_sets_sent(self) -> int:
         """How many CreateLeaseSet2 messages were queued so far."""
-        return self._leasesets
+        return self._leases.sent
 
     def router_time_ms(self, now: float) -> int:
         """Router time in ms at local ``now`` (local time if no SetDate yet)."""
@@ -365,10 +359,9 @@ class I2CPSession:
         self._events.append(ev.RouterDate(msg.date_ms, msg.version, self.offset_ms))
         if self.state is SessionState.HANDSHAKE:
             if not self.enc_types:
-                version = version_tuple(msg.version)
-                pq = version is not None and version >= PQ_API_VERSION
-                self.options[ENC_TYPE_OPTION] = PQ_ENC_TYPES if pq else "4"
+                self.options[ENC_TYPE_OPTION] = auto_enc_types(version_tuple(msg.version))
                 self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
+                self._leases.enc_types = self.enc_types
             try:
                 config = m.SessionConfig.create(self.keys, self.options, msg.date_ms)
             except DataFormatError as exc:
@@ -416,52 +409,20 @@ class I2CPSession:
         self._end(ev.EndReason.DISCONNECT, f"the router disconnected: {msg.reason}{self._hint()}")
 
     def _hint(self) -> str:
-        """A note naming i2cp.leaseSetEncType, for a session refused before its first LeaseSet
-        while it offers an ML-KEM type (a router before API 0.9.67 refuses those)."""
-        if self._leasesets > 1 or not any(t in (5, 6, 7) for t in self.enc_types):
-            return ""
         value = self.options.get(ENC_TYPE_OPTION, "")
-        return (
-            f" ({ENC_TYPE_OPTION}={value}: this router may not support the ML-KEM types;"
-            f" retry with {ENC_TYPE_OPTION}=4)"
-        )
-
-    def _lease_set_keys(self) -> list[tuple[int, bytes, bytes]]:
-        """(type, private, public) per lease-set type, in LeaseSet order; one X25519 pair per
-        type (as Java), made on first use and kept for the session."""
-        for enc_type in self.enc_types:
-            if enc_type not in self._enc_keys:
-                self._enc_keys[enc_type] = generate_x25519()
-        return [(t, *self._enc_keys[t]) for t in self.enc_types]
+        return self._leases.refusal_hint(value, self._payload_seen)
 
     def _on_request_leaseset(self, msg: m.RequestVariableLeaseSet, now: float) -> None:
         if self.state is not SessionState.CREATED or msg.session_id != self.session_id:
             self._violation(f"RequestVariableLeaseSet for session {msg.session_id} ignored")
             return
-        published = max(self.router_time_ms(now) // 1000, self._last_published + 1)
-        leases = tuple(Lease2.from_lease(lease) for lease in msg.leases)
-        expires = max((lease.end for lease in leases), default=published + 600)
-        keys = self._lease_set_keys()
-        try:
-            lease_set = LeaseSet2.build(
-                self.keys,
-                encryption_keys=[EncryptionKey(t, public) for t, _, public in keys],
-                leases=leases,
-                published=published,
-                expires=max(expires, published + 1),
-                unpublished=self._unpublished,
-            )
-        except (DataFormatError, ValueError) as exc:
-            self._violation(f"cannot build a lease set from the router's leases: {exc}")
+        built = self._leases.build(msg, self.router_time_ms(now) // 1000)
+        if isinstance(built, str):
+            self._violation(built)
             return
-        self._last_published = published
-        self._queue(
-            m.CreateLeaseSet2(
-                msg.session_id, lease_set, tuple((t, private) for t, private, _ in keys)
-            )
-        )
-        self._leasesets += 1
-        self._events.append(ev.LeaseSetCreated(published, len(leases), self._leasesets == 1))
+        self._queue(built)
+        ls, first = built.lease_set, self._leases.sent == 1
+        self._events.append(ev.LeaseSetCreated(ls.published, len(ls.leases), first))
 
     def _on_payload(self, body: bytes) -> None:
         if len(body) < _PAYLOAD_HEAD.size:
@@ -478,6 +439,7 @@ class I2CPSession:
             self.dropped_payloads += 1
             self._events.append(ev.PayloadDropped(message_id, str(exc)))
             return
+        self._payload_seen = True
         self._events.append(
             ev.PayloadReceived(got.protocol, got.src_port, got.dst_port, got.data, message_id)
         )
