@@ -328,6 +328,6 @@ async def test_a_flood_of_unknown_messages_logs_a_handful_of_lines(
             conn.writer.write(flood)
             assert await a.lookup(a.destination.b32, timeout=5) == a.destination  # in order
         lines = [r for r in caplog.records if "UnknownMessageReceived" in r.getMessage()]
-        assert 1 <= len(lines) <= 5, [r.getMessage() for r in lines]
+        assert 0 < len(lines) <= 5, [r.getMessage() for r in lines]
         assert a.router_warnings.total == 3000
         assert a.is_connected
