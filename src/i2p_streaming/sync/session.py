@@ -117,9 +117,9 @@ class SyncSession:
         session = self.aio
 
         async def start() -> StreamServer:
-            return await session.create_server(listener._factory, port, backlog=backlog)
+            return await session.create_server(listener.protocol_factory, port, backlog=backlog)
 
-        listener._server = self._runner.run(start())
+        listener.attach(self._runner.run(start()))
         return listener
 
     def ping(
@@ -175,8 +175,13 @@ class Listener:
         self._closed = False
         self._lock = threading.Lock()  # orders _on_made (loop thread) against close()
 
-    def _factory(self) -> SyncProtocol:
+    def protocol_factory(self) -> SyncProtocol:
+        """A protocol for one arriving stream (the asyncio server's protocol factory)."""
         return SyncProtocol(on_made=self._on_made)
+
+    def attach(self, server: StreamServer) -> None:
+        """Serve through ``server`` (the asyncio server :meth:`SyncSession.listen` started)."""
+        self._server = server
 
     def _on_made(self, proto: SyncProtocol) -> None:
         """A stream arrived (loop thread): queue it, or reset it if we are closed."""
