@@ -40,6 +40,10 @@ class LeaseBuilder:
         self._last_published = 0
         self.sent = 0  #: CreateLeaseSet2 messages built so far
 
+    def use_types(self, enc_types: tuple[int, ...]) -> None:
+        """Publish ``enc_types`` (chosen once the router's version is known)."""
+        self.enc_types = enc_types
+
     def build(self, msg: m.RequestVariableLeaseSet, router_now_s: int) -> m.CreateLeaseSet2 | str:
         """The CreateLeaseSet2 answering ``msg``, or why none can be built (the router's
         leases do not form a valid LeaseSet2)."""

@@ -361,7 +361,7 @@ class I2CPSession:
             if not self.enc_types:
                 self.options[ENC_TYPE_OPTION] = auto_enc_types(version_tuple(msg.version))
                 self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
-                self._leases.enc_types = self.enc_types
+                self._leases.use_types(self.enc_types)
             try:
                 config = m.SessionConfig.create(self.keys, self.options, msg.date_ms)
             except DataFormatError as exc:

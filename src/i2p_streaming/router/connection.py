@@ -155,7 +155,7 @@ class ClientConnection(asyncio.Protocol):
         if not self._open:
             return
         if error:
-            self.router.protocol_errors += 1
+            self.router.count_protocol_error()
             log.info("disconnecting I2CP client %s: %s", self._peer(), reason)
         self.disconnect_reason = reason
         self.send(m.Disconnect(reason.encode()[:255].decode(errors="ignore")))
@@ -180,7 +180,7 @@ class ClientConnection(asyncio.Protocol):
     def _pause(self, why: str) -> None:
         if not self._paused and self.transport is not None and self._open:
             self.transport.pause_reading()
-            self.router.read_pauses += 1
+            self.router.count_read_pause()
         self._paused.add(why)
 
     def _resume(self, why: str) -> None:

@@ -159,6 +159,14 @@ class EmbeddedRouter:
         self.read_pauses = 0
         self._waiters: list[tuple[Callable[[EmbeddedRouter], bool], asyncio.Future[None]]] = []
 
+    def count_protocol_error(self) -> None:
+        """A client broke the I2CP protocol (counted in the status snapshot)."""
+        self.protocol_errors += 1
+
+    def count_read_pause(self) -> None:
+        """A client's socket reading was paused for back-pressure (counted)."""
+        self.read_pauses += 1
+
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -173,7 +173,7 @@ class Connection:
 
     def notify_send_buffer(self, at_most: int) -> None:
         """Queue one SendBufferAvailable once at most ``at_most`` bytes are buffered."""
-        self.send.buffer.watch = at_most
+        self.send.buffer.notify_at(at_most)
         self._ctx.mark_dirty(self)
 
     def consumed(self, nbytes: int, now: float) -> bool:

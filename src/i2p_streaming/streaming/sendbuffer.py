@@ -62,6 +62,10 @@ class SendBuffer:
         self._buf = bytearray()
         self._off = 0
 
+    def notify_at(self, at_most: int) -> None:
+        """Make :meth:`drained` report once when at most ``at_most`` bytes are buffered."""
+        self.watch = at_most
+
     def drained(self) -> bool:
         """True once after a refused write, when the buffer has drained to half, or once when
         it holds at most :attr:`watch` bytes."""
