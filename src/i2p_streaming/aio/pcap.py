@@ -8,10 +8,15 @@ written as one IPv6 + TCP frame (link type RAW) so the usual tools follow the st
   peer's (``fdff::`` when the peer of a packet is not known, e.g. a stray packet);
 - ports as a TCP client and server would have them: the side that sent the SYN uses the low
   16 bits of its stream id (an ephemeral port), the side that accepted uses its I2P port;
-- sequence numbers: the I2P ones, which count packets (the SYN is 0, the first data packet
-  1, like TCP's SYN taking one number); the acknowledgement is the first packet not yet
-  received in order (``ack_through + 1``, lowered below the lowest NACK), with ACK set unless
-  the packet has NO_ACK; SYN, CLOSE and RESET become SYN, FIN and RST;
+- sequence numbers in bytes, as TCP counts them (:class:`SeqSpace`): I2P numbers packets,
+  so each direction of a stream maps packet numbers to byte offsets (the SYN is 0 and takes
+  one number, like a CLOSE, as TCP's SYN and FIN do; data follows at 1); a resend gets the
+  offset of its first copy, a bare ACK the next offset to send; the acknowledgement is the
+  offset after the last packet received in order (``ack_through``, lowered below the lowest
+  NACK), with ACK set unless the packet has NO_ACK; SYN, CLOSE and RESET become SYN, FIN and
+  RST. So Wireshark's stream analysis, "Follow TCP Stream" and tcpdump's relative numbers
+  work. A packet received after a gap is placed as if the missing ones were as long as the
+  longest packet seen (bulk data packets all have the MTU) until the gap fills;
 - the payload is written whole; a packet's MTU option becomes TCP's MSS option.
 
 The file is bounded: once ``max_size`` bytes are written, further packets are counted in
@@ -35,6 +40,7 @@ __all__ = [
     "LINKTYPE_RAW",
     "PCAP_OPTIONS",
     "PcapWriter",
+    "SeqSpace",
     "pcap_address",
     "split_pcap_options",
 ]
@@ -49,6 +55,11 @@ PCAP_OPTIONS = ("pcap", "pcap.maxSize")
 MAX_STREAMS = 4096
 UNKNOWN_PEER = b"\xfd\xff" + bytes(14)
 
+#: Packet numbers a direction keeps offsets for behind its in-order point (resends of
+#: older packets, far outside any window, get the in-order offset).
+SEQ_HISTORY = 1024
+
+_K = TypeVar("_K")
 _V = TypeVar("_V")
 
 _FILE_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, LINKTYPE_RAW)
@@ -98,6 +109,54 @@ def _checksum(data: bytes) -> int:
     return int(~total & 0xFFFF)
 
 
+class SeqSpace:
+    """One direction of one stream: I2P packet numbers to TCP byte offsets (bounded)."""
+
+    __slots__ = ("_ahead", "_end", "_known", "_largest", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: dict[int, int] = {}  # packet number -> offset, up to _known (recent)
+        self._ahead: dict[int, int] = {}  # packet number -> length, beyond a gap
+        self._known = -1  # every packet up to this number has been seen
+        self._end = 0  # the offset after packet _known
+        self._largest = 0  # the longest packet seen: what a missing one is taken to be
+
+    @staticmethod
+    def length(p: Packet) -> int:
+        """The sequence space packet ``p`` takes: its bytes, and one for a SYN or CLOSE."""
+        return len(p.payload) + bool(p.flags & SYNCHRONIZE) + bool(p.flags & CLOSE)
+
+    def place(self, p: Packet) -> int:
+        """The TCP sequence number of ``p`` (a packet of this direction); records it."""
+        if p.sequence_num == 0 and not p.flags & SYNCHRONIZE:
+            return self._end  # a bare ACK: the next offset to send
+        seq, size = p.sequence_num, self.length(p)
+        self._largest = max(self._largest, len(p.payload))
+        start = self._starts.get(seq)
+        if start is not None:
+            return start
+        if seq > self._known and len(self._ahead) < 4 * SEQ_HISTORY:
+            self._ahead.setdefault(seq, size)
+        while (n := self._known + 1) in self._ahead:
+            self._starts[n] = self._end
+            self._end += self._ahead.pop(n)
+            self._known = n
+            self._starts.pop(n - SEQ_HISTORY, None)
+        start = self._starts.get(seq)
+        if start is not None:
+            return start
+        if seq <= self._known:  # older than the history
+            return self._end
+        gap = range(self._known + 1, min(seq, self._known + 4 * SEQ_HISTORY))
+        return self._end + sum(self._ahead.get(n, self._largest) for n in gap)
+
+    def ack(self, through: int) -> int:
+        """The TCP acknowledgement of every packet up to number ``through``."""
+        if through >= self._known:
+            return self._end
+        return self._starts.get(through + 1, self._end)
+
+
 class PcapWriter:
     """Writes the packets of one session (its destination hash ``local_hash``) to ``file``.
 
@@ -111,6 +170,8 @@ class PcapWriter:
         self._size = len(_FILE_HEADER)
         self._opened: OrderedDict[int, None] = OrderedDict()  # our ids of streams we opened
         self._peers: OrderedDict[int, bytes] = OrderedDict()  # our id -> the peer's address
+        # per stream (opened: ("c", our id); accepted: ("s", their id)): (ours, theirs)
+        self._spaces: OrderedDict[tuple[str, int], tuple[SeqSpace, SeqSpace]] = OrderedDict()
         self._closed = False
         self.written = 0
         self.dropped = 0
@@ -140,10 +201,11 @@ class PcapWriter:
             peer = pcap_address(out.destination.hash)
             _remember(self._peers, ours, peer)
             if ours in self._opened:
-                ports = (ours & 0xFFFF, out.dst_port)
+                ports, key = (ours & 0xFFFF, out.dst_port), ("c", ours)
             else:
-                ports = (out.src_port, theirs & 0xFFFF)
-            self._write(now, self._local, peer, ports, p)
+                ports, key = (out.src_port, theirs & 0xFFFF), ("s", theirs)
+            mine, peers = self._spaces_of(key)
+            self._write(now, self._local, peer, ports, p, mine.place(p), peers)
 
     def received(self, data: bytes, src_port: int, dst_port: int, now: float) -> None:
         """Write one streaming payload from the router (I2CP ports ``src_port``/``dst_port``;
@@ -158,11 +220,31 @@ class PcapWriter:
         if peer is None:
             sender = p.from_destination
             peer = UNKNOWN_PEER if sender is None else pcap_address(sender.hash)
-        opened = ours in self._opened
-        ports = (src_port, ours & 0xFFFF) if opened else (theirs & 0xFFFF, dst_port)
-        self._write(now, peer, self._local, ports, p)
+        if ours in self._opened:
+            ports, key = (src_port, ours & 0xFFFF), ("c", ours)
+        else:
+            ports, key = (theirs & 0xFFFF, dst_port), ("s", theirs)
+        mine, peers = self._spaces_of(key)
+        self._write(now, peer, self._local, ports, p, peers.place(p), mine)
 
-    def _write(self, now: float, src: bytes, dst: bytes, ports: tuple[int, int], p: Packet) -> None:
+    def _spaces_of(self, key: tuple[str, int]) -> tuple[SeqSpace, SeqSpace]:
+        spaces = self._spaces.get(key)
+        if spaces is None:
+            spaces = (SeqSpace(), SeqSpace())
+        _remember(self._spaces, key, spaces)
+        return spaces
+
+    def _write(
+        self,
+        now: float,
+        src: bytes,
+        dst: bytes,
+        ports: tuple[int, int],
+        p: Packet,
+        seq: int,
+        acked: SeqSpace,
+    ) -> None:
+        """Write ``p`` at TCP sequence number ``seq``; ``acked`` is the direction it acks."""
         if self._closed:
             return
         options = b""
@@ -183,10 +265,10 @@ class PcapWriter:
             lowest = p.ack_through
             if not p.flags & SYNCHRONIZE:  # a SYN's NACK field carries the replay hash
                 lowest = min([lowest, *(n - 1 for n in p.nacks)])
-            ack = max(0, lowest + 1) & 0xFFFFFFFF
+            ack = acked.ack(lowest) & 0xFFFFFFFF
         length = _TCP.size + len(options) + len(p.payload)
         header = _TCP.pack(
-            ports[0], ports[1], p.sequence_num & 0xFFFFFFFF, ack,
+            ports[0], ports[1], seq & 0xFFFFFFFF, ack,
             (5 + len(options) // 4) << 4, flags, 0xFFFF, 0, 0,
         )  # fmt: skip
         segment = header + options + p.payload
@@ -218,7 +300,7 @@ class PcapWriter:
             self._file.close()
 
 
-def _remember(table: OrderedDict[int, _V], key: int, value: _V) -> None:
+def _remember(table: OrderedDict[_K, _V], key: _K, value: _V) -> None:
     table[key] = value
     table.move_to_end(key)
     if len(table) > MAX_STREAMS:
