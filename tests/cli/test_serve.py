@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from i2p_streaming import sync
+from i2p_streaming.cli.serve import parse_range
 from i2p_streaming.data import b32_address_to_hash
 from i2p_streaming.router import EmbeddedRouter
 from tests.cli.helpers import finish, read_line, spawn
@@ -23,6 +24,14 @@ from tests.support.pcapread import read_pcap
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT: POSIX")
 
 BLOB = os.urandom(300_000)
+RANGES = {
+    "bytes=1000-1999": (206, "bytes 1000-1999/300000", BLOB[1000:2000]),
+    "bytes=-500": (206, "bytes 299500-299999/300000", BLOB[-500:]),
+    "bytes=299990-": (206, "bytes 299990-299999/300000", BLOB[299990:]),
+    "bytes=299990-400000": (206, "bytes 299990-299999/300000", BLOB[299990:]),
+    "bytes=300000-": (416, "bytes */300000", b""),
+    "bytes=0-1,5-6": (200, None, BLOB),  # several ranges: the whole file
+}
 #: Requests for nothing in DIR (the file "secret.txt" is next to DIR): every one a 404.
 OUTSIDE = (
     "/missing",
@@ -64,6 +73,10 @@ def _client(router: tuple[str, int], b32: str) -> dict[str, Any]:
         conn.request("HEAD", "/blob.bin")
         r = conn.getresponse()
         got["HEAD"] = (r.status, r.getheader("Content-Length"), r.read())
+        for spec in RANGES:
+            conn.request("GET", "/blob.bin", headers={"Range": spec})
+            r = conn.getresponse()
+            got[spec] = (r.status, r.getheader("Content-Range"), r.read())
         conn.close()
         for path in OUTSIDE:
             conn = connection()
@@ -91,6 +104,8 @@ async def test_serve_a_folder(router: EmbeddedRouter, tmp_path: Path) -> None:
     status, ctype, listing = got["/sub/"]
     assert status == 200 and str(ctype).startswith("text/html") and b'href="a.txt"' in listing
     assert got["HEAD"] == (200, str(len(BLOB)), b"")
+    for spec, expected in RANGES.items():  # all on the same keep-alive stream
+        assert got[spec] == expected, spec
     for path in OUTSIDE:
         status, body = got[path]
         assert status == 404, path
@@ -101,9 +116,18 @@ async def test_serve_a_folder(router: EmbeddedRouter, tmp_path: Path) -> None:
     assert b"Traceback" not in err
     _, frames = read_pcap(pcap)
     served = b"".join(f.payload for f in frames if f.sport == 80)
-    assert served.count(b"HTTP/1.1 200 OK") == 6
+    assert served.count(b"HTTP/1.1 200 OK") == 6 + 1
+    assert served.count(b"HTTP/1.1 206 Partial Content") == 4
     assert served.count(b"HTTP/1.1 404") == len(OUTSIDE)
     assert BLOB[:1000] in served and BLOB[-1000:] in served
+
+
+def test_parse_range() -> None:
+    assert parse_range("bytes=0-99") == (0, 99)
+    assert parse_range("bytes=100-") == (100, None)
+    assert parse_range(" bytes = -5 ") == (None, 5)
+    for bad in ("", "bytes=", "bytes=-", "bytes=5-1", "items=0-1", "bytes=a-b", "bytes=0-1,3-4"):
+        assert parse_range(bad) is None, bad
 
 
 @pytest.mark.parametrize(

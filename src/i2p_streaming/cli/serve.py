@@ -1,9 +1,10 @@
 """``i2p-streaming serve DIR [--port 80] [--keys FILE]``: a static eepsite from a folder.
 
 The HTTP side is the standard library's ``http.server.SimpleHTTPRequestHandler`` (HTTP/1.1
-with keep-alive, HEAD, Content-Type by extension, directory index or listing), each stream
-handled in its own thread over a blocking :class:`~i2p_streaming.sync.socket.StreamSocket`
-while the session runs on the command's event loop. Paths are confined to DIR: ``..`` never
+with keep-alive, HEAD, Content-Type by extension, directory index or listing; one byte
+range per request, answered 206), each stream handled in its own thread over a blocking
+:class:`~i2p_streaming.sync.socket.StreamSocket` while the session runs on the command's
+event loop. Paths are confined to DIR: ``..`` never
 leaves it (the handler drops such parts) and a symbolic link that resolves outside DIR is
 answered 404. Prints ``serving DIR at http://B32/ (port PORT)`` on stdout once it accepts.
 """
@@ -20,7 +21,7 @@ import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, BinaryIO
 
 from i2p_streaming.cli.common import (
     CommandError,
@@ -31,7 +32,7 @@ from i2p_streaming.cli.common import (
 )
 from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
 
-__all__ = ["SiteHandler", "register"]
+__all__ = ["SiteHandler", "parse_range", "register"]
 
 log = logging.getLogger("i2p_streaming.cli")
 
@@ -73,16 +74,80 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self) -> Any:
         """``SimpleHTTPRequestHandler.send_head``, but 404 for a path that resolves (through
-        a symbolic link) outside the folder."""
+        a symbolic link) outside the folder, and one byte range (``Range: bytes=...``) of a
+        file answered 206 (416 when it starts past the end)."""
         root = os.path.realpath(self.directory)
-        real = os.path.realpath(self.translate_path(self.path))
+        local = self.translate_path(self.path)
+        real = os.path.realpath(local)
         if real != root and not real.startswith(root + os.sep):
             self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
             return None
-        return super().send_head()
+        wanted = parse_range(self.headers.get("Range", ""))
+        if wanted is None or not os.path.isfile(local):
+            return super().send_head()
+        try:
+            f = open(local, "rb")  # noqa: SIM115 - closed by do_GET/do_HEAD (or below)
+        except OSError:
+            self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        size = os.fstat(f.fileno()).st_size
+        first, last = wanted
+        if first is None:  # the last N bytes
+            first, last = max(0, size - (last or 0)), size - 1
+        last = size - 1 if last is None else min(last, size - 1)
+        if first >= size or (last - first + 1) <= 0:
+            f.close()
+            self.send_response(http.HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        self.send_response(http.HTTPStatus.PARTIAL_CONTENT)
+        self.send_header("Content-Type", self.guess_type(local))
+        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("Content-Length", str(last - first + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        f.seek(first)
+        return _Slice(f, last - first + 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.client_address[0][:16], format % args)
+
+
+def parse_range(header: str) -> tuple[int | None, int | None] | None:
+    """``(first, last)`` of a single ``bytes=FIRST-LAST`` range (``last`` None: to the end;
+    ``first`` None: ``last`` is a suffix length), or None for no range, a malformed one or
+    several (then the whole file is sent, as HTTP allows)."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = (part.strip() for part in spec.strip().partition("-"))
+    if not dash or not (first or last) or not all(x.isdigit() for x in (first, last) if x):
+        return None
+    if not first:
+        return None, int(last)
+    start, end = int(first), int(last) if last else None
+    if end is not None and end < start:
+        return None
+    return start, end
+
+
+class _Slice:
+    """At most ``size`` bytes of an open file, from where it stands (a range's body)."""
+
+    def __init__(self, f: BinaryIO, size: int) -> None:
+        self._f = f
+        self._left = size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._f.read(n) if n > 0 else b""
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._f.close()
 
 
 def _handle(sock: StreamSocket, handler: Any, done: threading.BoundedSemaphore) -> None:
