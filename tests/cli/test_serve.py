@@ -111,7 +111,7 @@ async def test_serve_a_folder(router: EmbeddedRouter, tmp_path: Path) -> None:
         assert status == 404, path
         assert b"outside" not in body
     proc.send_signal(signal.SIGINT)
-    status, _, err = await finish(proc, timeout=10)
+    status, _, err = await finish(proc, timeout=3.0)  # "within 2 s", with slack
     assert status == 130
     assert b"Traceback" not in err
     _, frames = read_pcap(pcap)
