@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--pcap",
         default=None,
         metavar="FILE",
-        help="write every streaming packet of the session to FILE as a pcap (-o pcap=FILE)",
+        help="client commands: write every streaming packet to FILE as a pcap (-o pcap=FILE)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
