@@ -17,6 +17,7 @@ from i2p_streaming.aio.config import (
     tls_context,
 )
 from i2p_streaming.aio.i2cp_client import I2CPClient
+from i2p_streaming.aio.pcap import PcapWriter, split_pcap_options
 from i2p_streaming.aio.session import Session
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import StreamOptions
@@ -36,20 +37,33 @@ async def _open_session(
 ) -> Session:
     host, port = parse_router(router)
     private = load_keys(keys, create=create_keys)
+    capture = None
+    if options is not None and not isinstance(options, StreamOptions):
+        options, capture = split_pcap_options(options)
     i2cp_options, stream_opts = split_options(options)
-    session = Session(private, stream_opts)
-    client = await I2CPClient.connect(
-        host,
-        port,
-        keys=private,
-        options=i2cp_options,
-        ssl=tls,
-        timeout=timeout,
-        username=username,
-        password=password,
-        on_payload=session.on_payload,
-        on_session_event=session.on_session_event,
+    pcap = (
+        None
+        if capture is None
+        else PcapWriter.open(capture[0], private.destination.hash, capture[1])
     )
+    session = Session(private, stream_opts, pcap=pcap)
+    try:
+        client = await I2CPClient.connect(
+            host,
+            port,
+            keys=private,
+            options=i2cp_options,
+            ssl=tls,
+            timeout=timeout,
+            username=username,
+            password=password,
+            on_payload=session.on_payload,
+            on_session_event=session.on_session_event,
+        )
+    except BaseException:
+        if pcap is not None:
+            pcap.close()
+        raise
     session.attach(client)
     return session
 
@@ -99,7 +113,9 @@ def create_session(
     ``async with create_session(...) as session:``. ``keys``: None (fresh transient
     destination), :class:`PrivateKeys`, or a key-file path (created when missing only if
     ``create_keys``). ``options``: ``i2cp.*``/``inbound.*``/``outbound.*`` go to the router,
-    ``i2p.streaming.*`` become the session's :class:`StreamOptions` (or pass one). ``tls``:
+    ``i2p.streaming.*`` become the session's :class:`StreamOptions` (or pass one);
+    ``pcap=FILE`` (and ``pcap.maxSize=SIZE``, 100 MiB by default) writes every streaming
+    packet sent and received to FILE as a pcap (:mod:`i2p_streaming.aio.pcap`). ``tls``:
     True (I2CP over TLS; the router's certificate is verified against the system's CAs and
     its host name, or pinned with ``tls_cafile`` (a PEM file, e.g. the router's self-signed
     certificate) or ``tls_fingerprint`` (its SHA-256 in hex); ``tls_verify=False`` skips

@@ -21,6 +21,7 @@ from i2p_streaming.aio.config import OptionsArg, stream_options
 from i2p_streaming.aio.i2cp_client import I2CPClient
 from i2p_streaming.aio.i2cp_types import SessionLost, SessionRestored
 from i2p_streaming.aio.outbound import Outbound
+from i2p_streaming.aio.pcap import PcapWriter
 from i2p_streaming.aio.pump import Pump
 from i2p_streaming.aio.resolver import Resolver
 from i2p_streaming.aio.server import StreamServer
@@ -58,9 +59,13 @@ class Session:
     """Streams to and from one local destination. Create with
     :func:`~i2p_streaming.aio.create_session`."""
 
-    def __init__(self, keys: PrivateKeys, options: StreamOptions) -> None:
+    def __init__(
+        self, keys: PrivateKeys, options: StreamOptions, *, pcap: PcapWriter | None = None
+    ) -> None:
         self._loop = asyncio.get_running_loop()
         self.keys = keys
+        #: The capture of every streaming packet sent and received (``pcap=FILE``), or None.
+        self.pcap = pcap
         #: Payloads dropped because their I2CP protocol is not streaming (6, or 0), by
         #: protocol number (datagrams: 17, 18, 19, 20).
         self.ignored_payloads: dict[int, int] = {}
@@ -155,6 +160,8 @@ class Session:
             # are never streaming: counted by protocol number (at most 256 keys) and dropped
             self.ignored_payloads[event.protocol] = self.ignored_payloads.get(event.protocol, 0) + 1
             return
+        if self.pcap is not None:
+            self.pcap.received(event.data, event.src_port, event.dst_port, time.time())
         self._manager.receive_payload(event.data, event.src_port, event.dst_port, self._loop.time())
         self._pump.schedule()
 
@@ -177,6 +184,8 @@ class Session:
         client = self._i2cp
         packets = manager.payloads_to_send(self._loop.time())
         if packets and client is not None and not self._closed:
+            if self.pcap is not None:
+                self.pcap.sent(packets, time.time())
             self._outbound.send(client, packets, self._syn_owner, self.options.connect_timeout)
         while (event := manager.next_event()) is not None:
             handler = self._handlers.get(type(event))
@@ -457,6 +466,8 @@ class Session:
         self._pump.stop()
         self._outbound.cancel()
         self._fail_all(f"session {self.b32} is closed")
+        if self.pcap is not None:
+            self.pcap.close()
         if self._i2cp is not None:
             await self._i2cp.close(timeout=max(0.0, deadline - loop.time()))
 

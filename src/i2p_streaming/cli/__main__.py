@@ -5,7 +5,7 @@ A command module provides ``register(subparsers)``, which adds its sub-parser an
 ``run=<callable(args) -> int>`` as a default; :func:`main` parses, configures logging and
 returns the exit code of that callable. Global options (before the command): ``--router
 HOST:PORT`` (env ``I2CP_ROUTER``, default 127.0.0.1:7654), ``-v``/``-q`` and ``-o KEY=VALUE``
-(session options, repeatable).
+(session options, repeatable), ``--pcap FILE`` (the same as ``-o pcap=FILE``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
-from i2p_streaming.cli import demo, keys, names, netcat, ping, router
+from i2p_streaming.cli import bench, demo, keys, names, netcat, ping, router, serve
 from i2p_streaming.cli.common import option_arg, router_arg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping)
+COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping, serve, bench)
 
 
 def _version() -> str:
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="session option (i2cp.*, inbound.*, outbound.*, i2p.streaming.*); repeatable",
     )
+    parser.add_argument(
+        "--pcap",
+        default=None,
+        metavar="FILE",
+        help="client commands: write every streaming packet to FILE as a pcap (-o pcap=FILE)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
@@ -85,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = min(max(logging.WARNING + 10 * (args.quiet - args.verbose), logging.DEBUG), 50)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.pcap is not None:
+        args.options.append(("pcap", args.pcap))
     return int(args.run(args))
 
 

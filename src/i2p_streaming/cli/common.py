@@ -182,6 +182,8 @@ async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None
         except SessionRefusedError as exc:
             raise CommandError(f"router {host}:{port} refused the session: {exc}", 2) from None
         except (I2CPError, OSError, TimeoutError) as exc:
+            if isinstance(exc, OSError) and exc.filename is not None:  # the --pcap file
+                raise CommandError(f"cannot write {exc.filename}: {exc.strerror}", 2) from None
             if done:
                 _wrong_service(host, port, await identify_service(host, port))
             reason = str(exc) or type(exc).__name__

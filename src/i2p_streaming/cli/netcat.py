@@ -27,6 +27,7 @@ from i2p_streaming.cli.common import (
     port_arg,
     run_command,
 )
+from i2p_streaming.cli.progress import Progress
 from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["StdinSource", "register", "relay", "write_all"]
@@ -119,20 +120,34 @@ class StdinSource:
 
 
 async def relay(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source: StdinSource, out_fd: int
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    source: StdinSource,
+    out_fd: int,
+    progress: Progress | None = None,
 ) -> None:
     """Copy ``source`` to ``writer`` (then half-close) and ``reader`` to ``out_fd`` until both
-    ended. Raises the first ``OSError`` of either direction (e.g. ``ConnectionResetError``)."""
+    ended; ``progress`` (if any) shows the bytes of both directions. Raises the first
+    ``OSError`` of either direction (e.g. ``ConnectionResetError``)."""
+    moved = 0
+
+    def count(n: int) -> None:
+        nonlocal moved
+        moved += n
+        if progress is not None:
+            progress.update(moved)
 
     async def upstream() -> None:
         while data := await source.read():
             writer.write(data)
             await writer.drain()
+            count(len(data))
         writer.write_eof()
 
     async def downstream() -> None:
         while data := await reader.read(CHUNK):
             write_all(out_fd, data)
+            count(len(data))
 
     tasks = [asyncio.ensure_future(upstream()), asyncio.ensure_future(downstream())]
     try:
@@ -140,10 +155,19 @@ async def relay(
         for task in done:
             task.result()
         await asyncio.gather(*tasks)
+        if progress is not None:
+            progress.done(moved)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _progress(args: argparse.Namespace) -> Progress | None:
+    """A progress line of the bytes in and out at ``-v`` when stderr is a terminal."""
+    if args.verbose and sys.stderr.isatty():
+        return Progress("in+out", sys.stderr)
+    return None
 
 
 def _stream_error(exc: OSError) -> CommandError:
@@ -169,7 +193,7 @@ async def _connect(args: argparse.Namespace) -> int:
             raise CommandError(str(exc) or "connect timed out") from None
         log.info("connected to %s port %d", writer.get_extra_info("peer_b32"), args.port)
         try:
-            await relay(reader, writer, source, sys.stdout.fileno())
+            await relay(reader, writer, source, sys.stdout.fileno(), _progress(args))
         except OSError as exc:
             raise _stream_error(exc) from None
         finally:
@@ -204,7 +228,7 @@ async def _listen(args: argparse.Namespace) -> int:
                 server.close()
             log.info("stream from %s", writer.get_extra_info("peer_b32"))
             try:
-                await relay(reader, writer, source, sys.stdout.fileno())
+                await relay(reader, writer, source, sys.stdout.fileno(), _progress(args))
                 status = 0
             except OSError as exc:
                 if not args.keep:

@@ -1,0 +1,201 @@
+"""``i2p-streaming serve DIR [--port 80] [--keys FILE]``: a static eepsite from a folder.
+
+The HTTP side is the standard library's ``http.server.SimpleHTTPRequestHandler`` (HTTP/1.1
+with keep-alive, HEAD, Content-Type by extension, directory index or listing; one byte
+range per request, answered 206), each stream handled in its own thread over a blocking
+:class:`~i2p_streaming.sync.socket.StreamSocket` while the session runs on the command's
+event loop. Paths are confined to DIR: ``..`` never
+leaves it (the handler drops such parts) and a symbolic link that resolves outside DIR is
+answered 404. Prints ``serving DIR at http://B32/ (port PORT)`` on stdout once it accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import http
+import http.server
+import logging
+import os
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, BinaryIO
+
+from i2p_streaming.cli.common import (
+    CommandError,
+    load_key_file,
+    open_session,
+    port_arg,
+    run_command,
+)
+from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
+
+__all__ = ["SiteHandler", "parse_range", "register"]
+
+log = logging.getLogger("i2p_streaming.cli")
+
+#: Streams served at once; more are reset (each has its own thread).
+MAX_HANDLERS = 64
+#: Seconds an idle keep-alive stream stays open.
+IDLE_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 1.0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` subcommand."""
+    p = subparsers.add_parser(
+        "serve",
+        help="a static eepsite: serve the files of DIR over HTTP on an I2P port",
+        description="Serve DIR over HTTP/1.1 (GET, HEAD, keep-alive, index.html or a listing) "
+        "on PORT of a destination and print its http://B32/ address. --keys FILE gives a "
+        "stable address.",
+    )
+    p.add_argument("dir", metavar="DIR", help="the folder to serve")
+    p.add_argument("--port", type=port_arg, default=80, help="I2P port (80)")
+    p.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    p.add_argument("--wsgi", default=None, metavar="MODULE:APP", help=argparse.SUPPRESS)
+    p.add_argument("--asgi", default=None, metavar="MODULE:APP", help=argparse.SUPPRESS)
+    p.set_defaults(run=run_serve)
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """``SimpleHTTPRequestHandler`` confined to its directory, logging through ``logging``."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "i2p-streaming-serve"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    #: Buffer each response and write it at the end of the request (``handle_one_request``
+    #: flushes): headers and a small body share packets, and a response waits for the
+    #: streaming layer's passive flush (bulk profile) once, not once per write.
+    wbufsize = 64 * 1024
+
+    def send_head(self) -> Any:
+        """``SimpleHTTPRequestHandler.send_head``, but 404 for a path that resolves (through
+        a symbolic link) outside the folder, and one byte range (``Range: bytes=...``) of a
+        file answered 206 (416 when it starts past the end)."""
+        root = os.path.realpath(self.directory)
+        local = self.translate_path(self.path)
+        real = os.path.realpath(local)
+        if real != root and not real.startswith(root + os.sep):
+            self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        wanted = parse_range(self.headers.get("Range", ""))
+        if wanted is None or not os.path.isfile(local):
+            return super().send_head()
+        try:
+            f = open(local, "rb")  # noqa: SIM115 - closed by do_GET/do_HEAD (or below)
+        except OSError:
+            self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        size = os.fstat(f.fileno()).st_size
+        first, last = wanted
+        if first is None:  # the last N bytes
+            first, last = max(0, size - (last or 0)), size - 1
+        last = size - 1 if last is None else min(last, size - 1)
+        if first >= size or (last - first + 1) <= 0:
+            f.close()
+            self.send_response(http.HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        self.send_response(http.HTTPStatus.PARTIAL_CONTENT)
+        self.send_header("Content-Type", self.guess_type(local))
+        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("Content-Length", str(last - first + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        f.seek(first)
+        return _Slice(f, last - first + 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.client_address[0][:16], format % args)
+
+
+def parse_range(header: str) -> tuple[int | None, int | None] | None:
+    """``(first, last)`` of a single ``bytes=FIRST-LAST`` range (``last`` None: to the end;
+    ``first`` None: ``last`` is a suffix length), or None for no range, a malformed one or
+    several (then the whole file is sent, as HTTP allows)."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = (part.strip() for part in spec.strip().partition("-"))
+    if not dash or not (first or last) or not all(x.isdigit() for x in (first, last) if x):
+        return None
+    if not first:
+        return None, int(last)
+    start, end = int(first), int(last) if last else None
+    if end is not None and end < start:
+        return None
+    return start, end
+
+
+class _Slice:
+    """At most ``size`` bytes of an open file, from where it stands (a range's body)."""
+
+    def __init__(self, f: BinaryIO, size: int) -> None:
+        self._f = f
+        self._left = size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._f.read(n) if n > 0 else b""
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _handle(sock: StreamSocket, handler: Any, done: threading.BoundedSemaphore) -> None:
+    try:
+        handler(sock, sock.getpeername(), SimpleNamespace(server_name="i2p", server_port=0))
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        log.debug("stream from %s: %s", sock.getpeername()[0][:16], exc)
+    except Exception:
+        log.exception("serving a stream failed")
+    finally:
+        sock.close()
+        done.release()
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    if args.wsgi is not None or args.asgi is not None:
+        raise CommandError("--wsgi/--asgi are not there yet; serve a folder: serve DIR", 2)
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise CommandError(f"{args.dir}: not a folder", 2)
+    keys = load_key_file(args.keys) if args.keys is not None else None
+    handler = functools.partial(SiteHandler, directory=str(root.resolve()))
+    slots = threading.BoundedSemaphore(MAX_HANDLERS)
+    loop = asyncio.get_running_loop()
+
+    def made(protocol: SyncProtocol) -> None:
+        assert protocol.transport is not None
+        if not slots.acquire(blocking=False):
+            protocol.transport.abort()
+            return
+        sock = StreamSocket(loop, protocol, None)
+        threading.Thread(
+            target=_handle, args=(sock, handler, slots), name="serve", daemon=True
+        ).start()
+
+    session = await open_session(args, keys)
+    try:
+        server = await session.create_server(lambda: SyncProtocol(on_made=made), args.port)
+        print(f"serving {root} at http://{session.b32}/ (port {args.port})", flush=True)
+        try:
+            await asyncio.Event().wait()  # until Ctrl-C or SIGTERM
+        finally:
+            server.close()
+    finally:
+        await session.close(timeout=CLOSE_TIMEOUT)
+    return 0  # pragma: no cover - only a signal ends it
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run ``serve`` until Ctrl-C (exit 130); 2 for bad arguments or an unusable router."""
+    return run_command("serve", lambda: _serve(args))
