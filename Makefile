@@ -40,9 +40,10 @@ test: lint typecheck docs pytest
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
-# The wheel, installed into a fresh venv that runs a short demo (scripts/check-wheel).
+# The wheel, installed into a fresh venv that runs a short demo (scripts/check-wheel);
+# WHEEL_ARGS e.g. --python python3.12 --python python3.13 (one venv each).
 wheel: $(STAMP)
-	$(BIN)/python scripts/check-wheel
+	$(BIN)/python scripts/check-wheel $(WHEEL_ARGS)
 
 # The main job on the embedded router: echo a few MB under I2P-like delay, jitter and loss.
 demo: $(RUNTIME)
