@@ -38,7 +38,7 @@ test: lint typecheck docs pytest
 # The documentation site (MkDocs Material + mkdocstrings): warnings are errors. The code
 # samples of README.md and docs/ run in pytest (tests/test_docs_samples.py).
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # The wheel, installed into a fresh venv that runs a short demo (scripts/check-wheel);
 # WHEEL_ARGS e.g. --python python3.12 --python python3.13 (one venv each).
