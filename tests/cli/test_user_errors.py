@@ -10,6 +10,7 @@ import pytest
 
 from i2p_streaming.cli.__main__ import main
 from i2p_streaming.cli.router import exposed_warning
+from i2p_streaming.data import PrivateKeys
 from tests.cli.helpers import finish, read_line, spawn
 
 
@@ -85,3 +86,15 @@ async def test_ctrl_c_in_the_demo_stops_cleanly_within_2_s_with_exit_130() -> No
     assert "Traceback" not in err.decode()
     assert err.decode().strip().endswith("demo interrupted")
     assert elapsed < 2.0
+
+
+def test_a_misspelt_option_is_one_warning_line(capsys: pytest.CaptureFixture[str]) -> None:
+    b32 = PrivateKeys.generate().destination.b32
+    status = main(["--router", "127.0.0.1:1", "-o", "inbound.lenght=0", "lookup", b32])
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "i2p-streaming: warning: unknown session option 'inbound.lenght'; "
+        "did you mean 'inbound.length'?"
+    )
+    assert status == 2  # then the router at port 1 is not there
+    assert "cannot use the I2CP router at 127.0.0.1:1" in err[-1]

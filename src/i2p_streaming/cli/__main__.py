@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
@@ -85,7 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = min(max(logging.WARNING + 10 * (args.quiet - args.verbose), logging.DEBUG), 50)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warnings.showwarning = _one_line_warning
     return int(args.run(args))
+
+
+def _one_line_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    """Warnings (an unknown ``-o`` key, ...) as one line on stderr, like the errors."""
+    print(f"i2p-streaming: warning: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
