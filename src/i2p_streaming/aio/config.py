@@ -80,7 +80,8 @@ def check_option_names(keys: Iterable[str], *, strict: bool = False) -> list[str
     problems = []
     for key in keys:
         if (
-            key in _KNOWN_KEYS
+            not isinstance(key, str)  # router_options() rejects it with its own message
+            or key in _KNOWN_KEYS
             or key.startswith(_STREAMING_PREFIX)
             or key.startswith(KNOWN_OPTION_PREFIXES)
         ):

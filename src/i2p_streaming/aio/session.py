@@ -240,8 +240,8 @@ class Session:
         """A Destination from a Destination, a base64 destination, a ``.b32.i2p`` address or
         a host name the router knows (looked up over I2CP, cached).
 
-        Raises :class:`DestinationLookupError` for unknown names, ``TimeoutError`` when the
-        router does not answer within ``timeout``."""
+        Raises :class:`DataFormatError` for text that is no destination (checked before any
+        lookup), :class:`DestinationLookupError` for unknown names, ``TimeoutError``."""
         found = self._resolver.cached(dest)
         if found is not None:
             return found
