@@ -1,18 +1,26 @@
 # i2p-streaming developer commands. Every target creates .venv when it is missing.
+# `make demo` installs only the package and its runtime dependency (cryptography); the
+# other targets install the dev extra (pytest, mypy, ruff, mkdocs, ...) as well.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUNTIME := $(VENV)/.installed-runtime
+STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv lint typecheck pytest test demo bench bench-paths fuzz reliability clean
+.PHONY: venv lint typecheck pytest test docs demo bench bench-paths fuzz reliability wheel clean
 
 venv: $(STAMP)
 
+$(RUNTIME): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $(RUNTIME)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) -e '.[dev]'
+	touch $(RUNTIME) $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks fuzz
@@ -25,10 +33,20 @@ pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
 	$(BIN)/python scripts/check-coverage .coverage.json
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
+
+# The documentation site (MkDocs Material + mkdocstrings): warnings are errors. The code
+# samples of README.md and docs/ run in pytest (tests/test_docs_samples.py).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+# The wheel, installed into a fresh venv that runs a short demo (scripts/check-wheel);
+# WHEEL_ARGS e.g. --python python3.12 --python python3.13 (one venv each).
+wheel: $(STAMP)
+	$(BIN)/python scripts/check-wheel $(WHEEL_ARGS)
 
 # The main job on the embedded router: echo a few MB under I2P-like delay, jitter and loss.
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/i2p-streaming demo $(DEMO_ARGS)
 
 # The full reliability matrix (tests/reliability): sizes up to 50 MB, loss 0-30 %, bursts,
@@ -58,4 +76,4 @@ fuzz: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis .fuzz-corpus
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis .fuzz-corpus

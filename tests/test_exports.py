@@ -20,6 +20,7 @@ USER_FACING = [
     "InvalidStateError",
     "SessionRefusedError",
     "StreamOptions",
+    "UnknownOptionWarning",
 ]
 
 

@@ -23,6 +23,7 @@ from i2p_streaming.errors import (
     I2CPProtocolError,
     InvalidStateError,
     SessionRefusedError,
+    UnknownOptionWarning,
 )
 from i2p_streaming.streaming import StreamOptions
 
@@ -79,6 +80,7 @@ __all__ = [
     "StreamOptions",
     "StreamServer",
     "StreamTransport",
+    "UnknownOptionWarning",
     "__version__",
     "create_session",
     "sync",

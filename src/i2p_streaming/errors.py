@@ -55,6 +55,11 @@ class DestinationLookupError(I2CPError, LookupError):
     """A destination lookup failed (unknown name or unreachable lease set)."""
 
 
+class UnknownOptionWarning(UserWarning):
+    """A session option key that no layer knows (probably misspelt); the message suggests the
+    closest known key. ``create_session(..., strict=True)`` raises ``ValueError`` instead."""
+
+
 __all__ = [
     "DataFormatError",
     "DestinationLookupError",
@@ -63,4 +68,5 @@ __all__ = [
     "I2CPProtocolError",
     "InvalidStateError",
     "SessionRefusedError",
+    "UnknownOptionWarning",
 ]

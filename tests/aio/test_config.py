@@ -8,13 +8,8 @@ import ssl
 import pytest
 
 from i2p_streaming.aio import Session, create_session
-from i2p_streaming.aio.config import (
-    looks_like_base64_destination,
-    parse_router,
-    split_options,
-    stream_options,
-    tls_context,
-)
+from i2p_streaming.aio.config import split_options, stream_options, tls_context
+from i2p_streaming.checks import looks_like_base64_destination, parse_router
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import StreamOptions
 from tests.aio.conftest import address
@@ -37,9 +32,9 @@ async def test_resolve_destinations_and_cache(router: RouterTarget) -> None:
 async def test_create_session_argument_errors(tmp_path: pathlib.Path, router: RouterTarget) -> None:
     with pytest.raises(ValueError, match="not a number"):
         await create_session("127.0.0.1:http")
-    with pytest.raises(ValueError, match="host:port"):
+    with pytest.raises(ValueError, match="HOST:PORT"):
         await create_session(":7654")
-    with pytest.raises(ValueError, match="host:port"):
+    with pytest.raises(ValueError, match="1-65535"):
         await create_session("127.0.0.1:70000")
     with pytest.raises(ValueError, match="maxWindowSise"):
         await create_session(address(router), options={"i2p.streaming.maxWindowSise": "1"})

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from i2p_streaming.aio import create_session
+from i2p_streaming.checks import check_host_name
 from i2p_streaming.cli.__main__ import build_parser
 from i2p_streaming.cli.router import host_names
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import DestinationLookupError
 from i2p_streaming.router import EmbeddedRouter, server
-from i2p_streaming.router.hosts import check_host_name, load_hosts, parse_hosts
+from i2p_streaming.router.hosts import load_hosts, parse_hosts
 
 A = PrivateKeys.generate().destination
 B = PrivateKeys.generate().destination

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from i2p_streaming.aio.probe import identify_service
 from i2p_streaming.cli import common
 from i2p_streaming.cli.common import CommandError, open_session
-from i2p_streaming.cli.probe import identify_service
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -57,15 +57,19 @@ async def test_identify_service(handler: Handler, name: str | None) -> None:
         assert await identify_service(host, port, timeout=0.5) == name
 
 
-@pytest.mark.parametrize(("handler", "name"), [(_sam, "SAM"), (_http, "HTTP")])
+@pytest.mark.parametrize(
+    ("handler", "wanted"),
+    [
+        (_sam, "answers like a SAM bridge, not I2CP (the I2CP port is usually 7654)"),
+        (_http, "is not an I2CP router (it answered HTTP)"),
+    ],
+)
 async def test_open_session_names_the_wrong_service(
-    handler: Handler, name: str, monkeypatch: pytest.MonkeyPatch
+    handler: Handler, wanted: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(common, "PROBE_AFTER", 0.3)
     async with _server(handler) as (host, port):
         with pytest.raises(CommandError) as info:
             await asyncio.wait_for(open_session(_args((host, port))), 20)
     assert info.value.status == 2
-    assert str(info.value) == (
-        f"{host}:{port} answers {name}, not I2CP (the I2CP port is usually 7654)"
-    )
+    assert str(info.value) == f"{host}:{port} {wanted}"

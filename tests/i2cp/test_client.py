@@ -124,7 +124,10 @@ async def test_session_refused(
 
 async def test_no_lease_set_request_times_out(fake: FakeRouter) -> None:
     fake.request_leaseset = False
-    with pytest.raises(I2CPConnectionError, match="not ready within"):
+    with pytest.raises(
+        I2CPConnectionError,
+        match=r"no RequestVariableLeaseSet \(the router had not built our tunnels\) within 0.3 s",
+    ):
         await I2CPClient.connect("127.0.0.1", fake.port, timeout=0.3)
 
 
@@ -276,7 +279,7 @@ async def _eof_now(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
         (_garbage, (I2CPProtocolError, SessionRefusedError), "body|SessionStatus"),
         (_oversized, I2CPProtocolError, "1048576-byte body"),
         (_truncated, I2CPProtocolError, "middle of a frame"),
-        (_silent, I2CPConnectionError, "not ready within"),
+        (_silent, I2CPConnectionError, r"no SetDate \(the answer to our GetDate\) within 1 s"),
         (_eof_now, I2CPConnectionError, "closed the connection"),
     ],
 )

@@ -8,7 +8,7 @@
 from i2p_streaming.aio.config import ZERO_HOP
 from i2p_streaming.aio.i2cp_client import I2CPClient
 from i2p_streaming.aio.i2cp_types import ReconnectPolicy, SendResult, SessionLost, SessionRestored
-from i2p_streaming.aio.opener import create_session
+from i2p_streaming.aio.opener import SessionOpener, create_session
 from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.session import Session
 from i2p_streaming.aio.transport import StreamTransport
@@ -19,6 +19,7 @@ __all__ = [
     "ReconnectPolicy",
     "SendResult",
     "Session",
+    "SessionOpener",
     "SessionLost",
     "SessionRestored",
     "StreamServer",

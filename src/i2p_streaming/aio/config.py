@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import ssl
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from i2p_streaming.data import Destination, PrivateKeys, is_b32_address
-from i2p_streaming.errors import DataFormatError
+from i2p_streaming.data import PrivateKeys
+from i2p_streaming.errors import UnknownOptionWarning
+from i2p_streaming.i2cp.options import (
+    CLIENT_SIDE_OPTIONS,
+    KNOWN_OPTION_PREFIXES,
+    KNOWN_ROUTER_OPTIONS,
+)
 from i2p_streaming.streaming import StreamOptions
-from i2p_streaming.streaming.options import STREAMING_I2CP_KEYS
+from i2p_streaming.streaming.options import STREAMING_I2CP_KEYS, STREAMING_OPTION_KEYS
 
 __all__ = [
     "ZERO_HOP",
+    "check_option_names",
     "load_keys",
-    "parse_router",
-    "looks_like_base64_destination",
     "split_options",
     "tls_context",
 ]
@@ -32,28 +38,6 @@ ZERO_HOP: Mapping[str, str] = {
 
 KeysArg = PrivateKeys | str | os.PathLike[str] | None
 OptionsArg = Mapping[str, str] | StreamOptions | None
-
-
-def parse_router(router: str | tuple[str, int]) -> tuple[str, int]:
-    """``"host:port"``, ``"host"`` (port 7654), ``"[v6]:port"`` or ``(host, port)``."""
-    if isinstance(router, tuple):
-        host, port = router
-        return str(host), int(port)
-    text = router.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-    else:
-        host, port_text = text, ""
-    try:
-        port = int(port_text) if port_text else 7654
-    except ValueError:
-        raise ValueError(f"router address {router!r}: port {port_text!r} is not a number") from None
-    if not host or not 0 < port < 65536:
-        raise ValueError(f"router address {router!r} must look like host:port")
-    return host, port
 
 
 def load_keys(keys: KeysArg, *, create: bool = False) -> PrivateKeys:
@@ -77,18 +61,60 @@ def load_keys(keys: KeysArg, *, create: bool = False) -> PrivateKeys:
     return fresh
 
 
-def split_options(options: OptionsArg) -> tuple[dict[str, str], StreamOptions]:
+#: Every option key some layer reads (for the spelling check of user options).
+_KNOWN_KEYS = frozenset(
+    {*KNOWN_ROUTER_OPTIONS, *CLIENT_SIDE_OPTIONS, *STREAMING_OPTION_KEYS, *STREAMING_I2CP_KEYS}
+)
+_STREAMING_PREFIX = "i2p.streaming."
+
+
+def check_option_names(keys: Iterable[str], *, strict: bool = False) -> list[str]:
+    """Check option keys against every layer's known keys (``i2cp.*``, ``inbound.*``,
+    ``outbound.*``, ``i2p.streaming.*`` and the bare names routers read).
+
+    Returns the problems found (one message per unknown key, with the closest known key, e.g.
+    ``inbound.lenght`` -> ``inbound.length``, ``maxWindowSize`` ->
+    ``i2p.streaming.maxWindowSize``), each also issued as an :class:`UnknownOptionWarning`;
+    with ``strict`` the first one raises ``ValueError`` instead. Unknown ``i2p.streaming.*``
+    keys are left to :meth:`StreamOptions.from_properties`, which always rejects them."""
+    problems = []
+    for key in keys:
+        if (
+            not isinstance(key, str)  # router_options() rejects it with its own message
+            or key in _KNOWN_KEYS
+            or key.startswith(_STREAMING_PREFIX)
+            or key.startswith(KNOWN_OPTION_PREFIXES)
+        ):
+            continue
+        if _STREAMING_PREFIX + key in STREAMING_OPTION_KEYS:
+            close = [_STREAMING_PREFIX + key]
+        else:
+            close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]!r}?" if close else " (passed to the router as is)"
+        message = f"unknown session option {key!r}{hint}"
+        if strict:
+            raise ValueError(f"{message} (strict=True)")
+        warnings.warn(message, UnknownOptionWarning, stacklevel=2)
+        problems.append(message)
+    return problems
+
+
+def split_options(
+    options: OptionsArg, *, strict: bool = False
+) -> tuple[dict[str, str], StreamOptions]:
     """Split user options: ``i2p.streaming.*`` -> :class:`StreamOptions` (validated,
     unknown keys rejected), everything else (``i2cp.*``, ``inbound.*``, ``outbound.*``) -> the
-    I2CP session options."""
+    I2CP session options. Keys no layer knows are warned about (:func:`check_option_names`;
+    ``strict``: ``ValueError``)."""
     if options is None:
         return {}, StreamOptions()
     if isinstance(options, StreamOptions):
         return {}, options
+    check_option_names(options, strict=strict)
     i2cp: dict[str, str] = {}
     streaming: dict[str, str] = {}
     for key, value in options.items():
-        (streaming if key.startswith("i2p.streaming.") else i2cp)[key] = str(value)
+        (streaming if key.startswith(_STREAMING_PREFIX) else i2cp)[key] = str(value)
         if key in STREAMING_I2CP_KEYS:  # i2cp.accessList & co. are read by streaming too
             streaming[key] = str(value)
     return i2cp, StreamOptions.from_properties(streaming)
@@ -179,13 +205,3 @@ def _pinned_object(digest: bytes) -> type[ssl.SSLObject]:
                 )
 
     return PinnedSSLObject
-
-
-def looks_like_base64_destination(text: str) -> Destination | None:
-    """The Destination if ``text`` is a full base64 destination, else None."""
-    if len(text) < 516 or "." in text or is_b32_address(text):
-        return None
-    try:
-        return Destination.from_base64(text)
-    except DataFormatError:
-        return None

@@ -21,6 +21,7 @@ from i2p_streaming.aio.i2cp_link import RouterLink
 from i2p_streaming.aio.i2cp_reconnect import reconnect
 from i2p_streaming.aio.i2cp_types import (
     END_ERRORS,
+    HANDSHAKE_TIMEOUT,
     ClientSettings,
     OutgoingPayload,
     ReconnectPolicy,
@@ -30,8 +31,10 @@ from i2p_streaming.aio.i2cp_types import (
     SessionRestored,
 )
 from i2p_streaming.aio.i2cp_waiters import Waiters
+from i2p_streaming.aio.probe import explain, wait_ready
 from i2p_streaming.aio.pump import Pump
 from i2p_streaming.aio.ratelog import RateLimitedLog
+from i2p_streaming.checks import check_port
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import (
     DestinationLookupError,
@@ -116,6 +119,7 @@ class I2CPClient:
         receive_queue_size: int = 1024,
         max_write_buffer: int = 1 << 20,
         reconnect: ReconnectPolicy | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> I2CPClient:
         """Connect, create the session, and return once SessionStatus Created arrived AND the
         first CreateLeaseSet2 was sent (so ``send`` works at once).
@@ -123,24 +127,16 @@ class I2CPClient:
         ``keys`` default to fresh Ed25519 keys. Payloads go to ``on_payload`` when given, else to
         a queue of ``receive_queue_size`` read by :meth:`receive` (when full, new payloads are
         dropped and counted in ``dropped_payloads``). Raises ``ValueError`` for bad options,
-        :class:`I2CPConnectionError` (cannot connect, connection lost, or ``timeout`` seconds
-        passed), :class:`SessionRefusedError` (the router refused the session) or
-        :class:`I2CPProtocolError`.
-        """
+        :class:`I2CPConnectionError` (cannot connect, connection lost, the port answers SAM or
+        HTTP, no SetDate within ``handshake_timeout`` or no session within ``timeout``
+        seconds: the message names what never came), :class:`SessionRefusedError` (the
+        router refused the session) or :class:`I2CPProtocolError`."""
+        check_port(port, "router port", allow_zero=False)
+        private = keys if keys is not None else PrivateKeys.generate()
         settings = ClientSettings(
-            host,
-            port,
-            keys if keys is not None else PrivateKeys.generate(),
-            dict(options or {}),
-            ssl,
-            server_hostname,
-            timeout,
-            username,
-            password,
-            receive_queue_size,
-            max_write_buffer,
-            reconnect,
-        )
+            host, port, private, dict(options or {}), ssl, server_hostname, timeout, username,
+            password, receive_queue_size, max_write_buffer, reconnect, handshake_timeout,
+        )  # fmt: skip
         self = cls(settings, on_payload=on_payload, on_session_event=on_session_event)
         await self._open()
         return self
@@ -194,8 +190,9 @@ class I2CPClient:
         return self._core.state is SessionState.CREATED and self._ready.done()
 
     def _error(self, cls: type[I2CPError], what: str, reason: str = "") -> I2CPError:
-        """``cls`` naming the router and our session."""
-        text = f"I2CP router {self.router}, session {self.b32}: {what}"
+        """``cls`` naming the router and, once the router gave it an id, our session."""
+        session = f", session {self.b32}" if self._core.session_id is not None else ""
+        text = f"I2CP router {self.router}{session}: {what}"
         return cls(text, router=self.router, reason=reason or what)
 
     async def _open(self) -> None:
@@ -208,16 +205,20 @@ class I2CPClient:
         core.start()
         self._pump.run()
         link.start_reading(lambda data: self._on_input(core, data), self.router)
+        first = min(self._settings.handshake_timeout, self.timeout)
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready), self.timeout)
-        except TimeoutError:
-            self._abort("no session and lease set within the timeout")
-            what = f"session not ready within {self.timeout} s"
-            raise self._error(I2CPConnectionError, what) from None
-        except I2CPError:
+            missing = await wait_ready(self._ready, lambda: core.state, first, self.timeout)
+        except I2CPError as exc:
             await link.drop()
-            raise
+            raise await self._explain(exc) from None
+        if missing is not None:
+            self._abort(missing)
+            raise await self._explain(self._error(I2CPConnectionError, missing))
         log.info("I2CP session %s up on %s (id %s)", self.b32, self.router, self.session_id)
+
+    async def _explain(self, error: I2CPError) -> I2CPError:  # no SAM/HTTP probe over TLS
+        probe = self._settings.ssl is None and self.session_id is None
+        return await explain(error, self.host, self.port, probe)
 
     def _on_input(self, core: I2CPSession, data: bytes) -> bool:
         """Bytes (``b""``: EOF) from the link of ``core``; False once that session is over."""

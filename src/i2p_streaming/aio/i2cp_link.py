@@ -55,6 +55,8 @@ class RouterLink:
             )
         except (OSError, TimeoutError, ssl_module.SSLError) as exc:
             what = f"cannot connect: {exc or type(exc).__name__}"
+            if isinstance(exc, ConnectionRefusedError):
+                what += " (no router listens there; `i2p-streaming router` runs a local one)"
             raise error(I2CPConnectionError, what, "") from exc
         return cls(reader, writer, error)
 

@@ -18,6 +18,7 @@ from i2p_streaming.i2cp import events as ev
 __all__ = [
     "ClientSettings",
     "END_ERRORS",
+    "HANDSHAKE_TIMEOUT",
     "OutgoingPayload",
     "ReconnectPolicy",
     "SendResult",
@@ -77,6 +78,10 @@ class SessionRestored:
 SessionEvent = SessionLost | SessionRestored
 
 
+#: Seconds for the router's first answer (SetDate to our GetDate) when opening a session.
+HANDSHAKE_TIMEOUT = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
     """How an :class:`I2CPClient` reaches its router (see :meth:`I2CPClient.connect`)."""
@@ -93,6 +98,7 @@ class ClientSettings:
     receive_queue_size: int = 1024
     max_write_buffer: int = 1 << 20
     reconnect: ReconnectPolicy | None = None
+    handshake_timeout: float = HANDSHAKE_TIMEOUT
 
 
 #: The error a caller sees for each way a session can end.

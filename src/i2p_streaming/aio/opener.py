@@ -4,43 +4,36 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from types import TracebackType
 from typing import Any
 
-from i2p_streaming.aio.config import (
-    KeysArg,
-    OptionsArg,
-    load_keys,
-    parse_router,
-    split_options,
-    tls_context,
-)
+from i2p_streaming.aio.config import KeysArg, load_keys, split_options, tls_context
 from i2p_streaming.aio.i2cp_client import I2CPClient
+from i2p_streaming.aio.i2cp_types import HANDSHAKE_TIMEOUT
 from i2p_streaming.aio.pcap import PcapWriter, split_pcap_options
 from i2p_streaming.aio.session import Session
+from i2p_streaming.checks import parse_router
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.streaming import StreamOptions
 
-__all__ = ["create_session"]
+__all__ = ["SessionOpener", "create_session"]
 
 
 async def _open_session(
-    router: str | tuple[str, int],
+    router: tuple[str, int],
     keys: KeysArg,
-    options: OptionsArg,
+    options: tuple[dict[str, str], StreamOptions],
     tls: ssl.SSLContext | None,
     username: str | None,
     password: str | None,
     create_keys: bool,
-    timeout: float,
+    timeouts: tuple[float, float],
+    capture: tuple[str, int] | None,
 ) -> Session:
-    host, port = parse_router(router)
+    host, port = router
     private = load_keys(keys, create=create_keys)
-    capture = None
-    if options is not None and not isinstance(options, StreamOptions):
-        options, capture = split_pcap_options(options)
-    i2cp_options, stream_opts = split_options(options)
+    i2cp_options, stream_opts = options
     pcap = (
         None
         if capture is None
@@ -54,7 +47,8 @@ async def _open_session(
             keys=private,
             options=i2cp_options,
             ssl=tls,
-            timeout=timeout,
+            timeout=timeouts[0],
+            handshake_timeout=timeouts[1],
             username=username,
             password=password,
             on_payload=session.on_payload,
@@ -68,19 +62,43 @@ async def _open_session(
     return session
 
 
-class _SessionOpener:
-    """What :func:`create_session` returns: await it, or use it with ``async with``."""
+class SessionOpener(Coroutine[Any, Any, Session]):
+    """What :func:`create_session` returns: ``await`` it, use it with ``async with``, or give
+    it to ``asyncio.run`` (it is a coroutine, whose result is the :class:`Session`).
 
-    def __init__(self, coro_factory: Callable[[], Any]) -> None:
-        self._factory = coro_factory
+    The coroutine that opens the session is made on first use, so an opener never awaited
+    opens nothing and leaves no "never awaited" warning."""
+
+    def __init__(self, factory: Callable[[], Coroutine[Any, Any, Session]]) -> None:
+        self._factory = factory
+        self._coro: Coroutine[Any, Any, Session] | None = None
         self._session: Session | None = None
 
+    def _opening(self) -> Coroutine[Any, Any, Session]:
+        if self._coro is None:
+            self._coro = self._factory()
+        return self._coro
+
+    def send(self, value: Any) -> Any:
+        """Coroutine protocol: step the opening coroutine."""
+        return self._opening().send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: TracebackType | None = None) -> Any:
+        """Coroutine protocol: raise into the opening coroutine."""
+        if val is None:
+            return self._opening().throw(typ)
+        return self._opening().throw(val)
+
+    def close(self) -> None:
+        """Coroutine protocol: close the opening coroutine (if it was made)."""
+        if self._coro is not None:
+            self._coro.close()
+
     def __await__(self) -> Generator[Any, None, Session]:
-        session: Session = yield from self._factory().__await__()
-        return session
+        return self._opening().__await__()
 
     async def __aenter__(self) -> Session:
-        self._session = await self._factory()
+        self._session = await self._opening()
         return self._session
 
     async def __aexit__(
@@ -106,7 +124,9 @@ def create_session(
     password: str | None = None,
     create_keys: bool = False,
     timeout: float = 60.0,
-) -> _SessionOpener:
+    handshake_timeout: float = HANDSHAKE_TIMEOUT,
+    strict: bool = False,
+) -> SessionOpener:
     """Open an I2CP session on ``router`` and return a :class:`Session` ready for streams.
 
     Use ``session = await create_session(...)`` (then ``await session.close()``), or
@@ -121,10 +141,32 @@ def create_session(
     certificate) or ``tls_fingerprint`` (its SHA-256 in hex); ``tls_verify=False`` skips
     the checks) or an ``ssl.SSLContext`` used as given. Raises :class:`I2CPError`
     subclasses (router unreachable, session refused), ``ValueError`` for bad options,
-    ``FileNotFoundError`` for a missing key file."""
+    ``FileNotFoundError`` for a missing key file.
+
+    The router must answer our GetDate within ``handshake_timeout`` seconds (10: a port that
+    accepts and stays silent is no I2P router; a port answering SAM or HTTP is named as
+    such); the whole opening, tunnels and lease set included, takes at most ``timeout``.
+    Option keys no layer knows (``inbound.lenght``, a bare ``maxWindowSize``) give an
+    :class:`~i2p_streaming.errors.UnknownOptionWarning` naming the closest known key, or with
+    ``strict=True`` a ``ValueError``. The router address, keys and options are checked at
+    the call (``ValueError``/``TypeError``), before anything is awaited."""
+    host, port = parse_router(router)
     context = tls_context(tls, verify=tls_verify, cafile=tls_cafile, fingerprint=tls_fingerprint)
-    return _SessionOpener(
+    capture = None
+    if options is not None and not isinstance(options, StreamOptions):
+        options, capture = split_pcap_options(options)
+    i2cp_options, stream_opts = split_options(options, strict=strict)
+    timeouts = (timeout, min(handshake_timeout, timeout))
+    return SessionOpener(
         lambda: _open_session(
-            router, keys, options, context, username, password, create_keys, timeout
+            (host, port),
+            keys,
+            (i2cp_options, stream_opts),
+            context,
+            username,
+            password,
+            create_keys,
+            timeouts,
+            capture,
         )
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from i2p_streaming.aio.config import looks_like_base64_destination
 from i2p_streaming.aio.i2cp_client import I2CPClient
+from i2p_streaming.checks import check_destination, looks_like_base64_destination
 from i2p_streaming.data import Destination
 from i2p_streaming.errors import DestinationLookupError
 
@@ -22,10 +22,13 @@ class Resolver:
         self._cache: dict[str, Destination] = {}
 
     def cached(self, dest: Destination | str) -> Destination | None:
-        """The Destination without a lookup (a Destination, base64, or a cached name)."""
+        """The Destination without a lookup (a Destination, base64, or a cached name).
+
+        Raises :class:`~i2p_streaming.errors.DataFormatError` (a ``ValueError``) for text that
+        is no destination (a URL, a truncated b32, ...), ``TypeError`` for other types."""
         if isinstance(dest, Destination):
             return dest
-        name = dest.strip()
+        name = check_destination(dest)
         parsed = looks_like_base64_destination(name)
         if parsed is not None:
             return parsed

@@ -27,6 +27,7 @@ from i2p_streaming.aio.resolver import Resolver
 from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.streams import StreamTable
 from i2p_streaming.aio.transport import StreamTransport
+from i2p_streaming.checks import check_port
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.i2cp import PROTO_STREAMING
 from i2p_streaming.i2cp import events as i2cp_events
@@ -248,8 +249,8 @@ class Session:
         """A Destination from a Destination, a base64 destination, a ``.b32.i2p`` address or
         a host name the router knows (looked up over I2CP, cached).
 
-        Raises :class:`DestinationLookupError` for unknown names, ``TimeoutError`` when the
-        router does not answer within ``timeout``."""
+        Raises :class:`DataFormatError` for text that is no destination (checked before any
+        lookup), :class:`DestinationLookupError` for unknown names, ``TimeoutError``."""
         found = self._resolver.cached(dest)
         if found is not None:
             return found
@@ -273,7 +274,10 @@ class Session:
         whole call (lookup included; default: the connect timeout, 60 s). Raises
         ``ConnectionRefusedError`` (nobody listens there, or the peer's limits),
         ``TimeoutError``, :class:`DestinationLookupError`, ``ConnectionError`` when the
-        session is closed."""
+        session is closed; ``TypeError``/``ValueError`` at the call for a port that is not an
+        int 0-65535 or text that is no destination."""
+        check_port(port)
+        check_port(local_port, "local_port")
         loop = self.loop
         deadline = None if timeout is None else loop.time() + timeout
         lookup_timeout = 30.0 if timeout is None else timeout
@@ -356,7 +360,9 @@ class Session:
         start_serving: bool = True,
     ) -> StreamServer:
         """Accept streams to ``port`` (0 = any port without its own server) with a protocol
-        from ``protocol_factory`` each. Raises ``OSError`` when the port already has one."""
+        from ``protocol_factory`` each. Raises ``OSError`` when the port already has one,
+        ``TypeError``/``ValueError`` for a port that is not an int 0-65535."""
+        check_port(port)
         self._client()
         server = StreamServer(self, protocol_factory, port, backlog)
         if start_serving:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
@@ -93,7 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.pcap is not None:
         args.options.append(("pcap", args.pcap))
+    warnings.showwarning = _one_line_warning
     return int(args.run(args))
+
+
+def _one_line_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    """Warnings (an unknown ``-o`` key, ...) as one line on stderr, like the errors."""
+    print(f"i2p-streaming: warning: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,15 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from i2p_streaming.aio import Session, create_session
-from i2p_streaming.aio.config import looks_like_base64_destination, parse_router
-from i2p_streaming.cli.probe import identify_service
-from i2p_streaming.data import PrivateKeys, is_b32_address
+from i2p_streaming.aio.probe import identify_service, wrong_service
+from i2p_streaming.checks import check_destination, check_port, parse_router
+from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import (
     DataFormatError,
     DestinationLookupError,
     I2CPError,
     SessionRefusedError,
 )
-from i2p_streaming.router.hosts import check_host_name
 from i2p_streaming.router.units import parse_duration
 
 __all__ = [
@@ -47,7 +46,6 @@ __all__ = [
 #: Exit status after SIGINT/SIGTERM (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 DEFAULT_ROUTER = "127.0.0.1:7654"
-ROUTER_FORMS = "HOST:PORT, HOST (port 7654) or [IPv6]:PORT"
 #: Seconds without an open session before the port is probed for SAM or HTTP.
 PROBE_AFTER = 3.0
 
@@ -74,21 +72,15 @@ def arg_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
     return convert
 
 
-def _router(text: str) -> tuple[str, int]:
-    try:
-        return parse_router(text)
-    except ValueError as exc:
-        raise ValueError(f"{exc}; accepted forms: {ROUTER_FORMS}") from None
-
-
 def _port(text: str) -> int:
     try:
         port = int(text, 10)
     except ValueError:
         raise ValueError(f"invalid port {text!r}: not an integer") from None
-    if not 0 < port < 65536:
-        raise ValueError(f"invalid port {text!r}: must be 1-65535")
-    return port
+    try:
+        return check_port(port, allow_zero=False)
+    except ValueError:
+        raise ValueError(f"invalid port {text!r}: must be 1-65535") from None
 
 
 def _duration(text: str) -> float:
@@ -107,24 +99,7 @@ def _option(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def check_destination(text: str) -> str:
-    """``text`` stripped if it looks like a destination: a ``.b32.i2p`` address, a ``.i2p``
-    host name or a base64 destination; else ValueError (checked before any network)."""
-    name = text.strip()
-    if is_b32_address(name) or looks_like_base64_destination(name) is not None:
-        return name
-    if name.lower().endswith(".b32.i2p"):
-        raise ValueError(f"invalid destination {text[:60]!r}: not a valid .b32.i2p address")
-    if name.lower().endswith(".i2p"):
-        check_host_name(name)
-        return name
-    raise ValueError(
-        f"invalid destination {text[:60]!r}: expected NAME.b32.i2p, NAME.i2p or a base64 "
-        "destination"
-    )
-
-
-router_arg = arg_type(_router, "router address")
+router_arg = arg_type(parse_router, "router address")
 port_arg = arg_type(_port, "port")
 duration_arg = arg_type(_duration, "duration")
 option_arg = arg_type(_option, "option")
@@ -139,7 +114,7 @@ def router_address(args: argparse.Namespace) -> tuple[str, int]:
     env = os.environ.get("I2CP_ROUTER")
     if env:
         try:
-            return _router(env)
+            return parse_router(env)
         except ValueError as exc:
             raise CommandError(f"I2CP_ROUTER: {exc}", 2) from None
     return parse_router(DEFAULT_ROUTER)
@@ -165,7 +140,8 @@ def not_found(name: str, exc: DestinationLookupError) -> str:
 async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None) -> Session:
     """A session on the chosen router with ``-o`` options; CommandError (exit 2) when the
     router cannot be reached or refuses the session, or the port answers SAM or HTTP (probed
-    when the session is not open after :data:`PROBE_AFTER` seconds, or failed)."""
+    when the session is not open after :data:`PROBE_AFTER` seconds; a failed opening names
+    them itself)."""
     host, port = router_address(args)
     options = dict(args.options)
 
@@ -181,11 +157,9 @@ async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None
             return await opening
         except SessionRefusedError as exc:
             raise CommandError(f"router {host}:{port} refused the session: {exc}", 2) from None
-        except (I2CPError, OSError, TimeoutError) as exc:
+        except (I2CPError, OSError, TimeoutError) as exc:  # SAM/HTTP named by the library
             if isinstance(exc, OSError) and exc.filename is not None:  # the --pcap file
                 raise CommandError(f"cannot write {exc.filename}: {exc.strerror}", 2) from None
-            if done:
-                _wrong_service(host, port, await identify_service(host, port))
             reason = str(exc) or type(exc).__name__
             message = f"cannot use the I2CP router at {host}:{port}: {reason}"
             raise CommandError(message, 2) from None
@@ -200,9 +174,7 @@ async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None
 
 def _wrong_service(host: str, port: int, service: str | None) -> None:
     if service is not None:
-        raise CommandError(
-            f"{host}:{port} answers {service}, not I2CP (the I2CP port is usually 7654)", 2
-        )
+        raise CommandError(wrong_service(f"{host}:{port}", service), 2)
 
 
 async def _cancellable(main: Awaitable[int]) -> int:

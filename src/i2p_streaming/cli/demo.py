@@ -4,7 +4,7 @@ By default it starts the embedded router with I2P-like impairments (300 ms one-w
 30 ms jitter, 1 % loss); ``--router HOST:PORT`` runs the same against a real router (with
 zero-hop tunnels unless ``--hops`` says otherwise). It prints a progress line, then the
 sha256 check, a ping RTT, goodput, retransmissions and window; exit status 0 on success,
-1 with a message on failure.
+1 with a message on failure, 130 after Ctrl-C (streams and sessions closed first).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TextIO
 
 from i2p_streaming.aio import Session, create_session
+from i2p_streaming.cli.common import EXIT_INTERRUPTED, run_command
 from i2p_streaming.errors import I2CPError
 from i2p_streaming.router import (
     EmbeddedRouter,
@@ -73,20 +74,25 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo; return the exit status (0 ok, 1 failure)."""
-    demo = run_demo(
-        size=args.size,
-        router=args.router,
-        hops=args.hops,
-        impairments=Impairments(delay=args.delay, jitter=args.jitter, loss=args.loss),
-        seed=args.seed,
-        stream_options={"i2p.streaming.maxMessageSize": str(args.mtu)},
-    )
-    try:
-        return asyncio.run(_bounded(demo, args.timeout))
-    except KeyboardInterrupt:
-        print("\ndemo interrupted", file=sys.stderr)
-    return 1
+    """Run the demo; return the exit status (0 ok, 1 failure, 130 after Ctrl-C/SIGTERM)."""
+
+    def demo() -> Coroutine[Any, Any, int]:
+        return _bounded(
+            run_demo(
+                size=args.size,
+                router=args.router,
+                hops=args.hops,
+                impairments=Impairments(delay=args.delay, jitter=args.jitter, loss=args.loss),
+                seed=args.seed,
+                stream_options={"i2p.streaming.maxMessageSize": str(args.mtu)},
+            ),
+            args.timeout,
+        )
+
+    status = run_command("i2p-streaming demo", demo)
+    if status == EXIT_INTERRUPTED:  # Ctrl-C/SIGTERM: the streams and sessions are closed
+        print("\ndemo interrupted", file=sys.stderr, flush=True)
+    return status
 
 
 async def _bounded(demo: Coroutine[Any, Any, int], limit: float) -> int:
@@ -239,11 +245,18 @@ async def _transfer(
     sender = asyncio.create_task(send())
     digest = hashlib.sha256()
     received = 0
-    while chunk := await reader.read(65536):
-        digest.update(chunk)
-        received += len(chunk)
-        progress.update(received)
-    await sender
+    try:
+        while chunk := await reader.read(65536):
+            digest.update(chunk)
+            received += len(chunk)
+            progress.update(received)
+        await sender
+    except BaseException:  # Ctrl-C (cancelled) or a failure: reset the stream, stop sending
+        writer.transport.abort()
+        sender.cancel()
+        with contextlib.suppress(BaseException):
+            await sender
+        raise
     progress.update(received, force=True)
     elapsed = time.monotonic() - t_start
     if out.isatty():

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from i2p_streaming.checks import check_port
 from i2p_streaming.router import (
     Burst,
     EmbeddedRouter,
@@ -26,7 +28,15 @@ from i2p_streaming.router import (
 )
 from i2p_streaming.router.hosts import load_hosts, parse_host_entry
 
-__all__ = ["build_impairments", "describe", "host_names", "register", "run", "status_line"]
+__all__ = [
+    "build_impairments",
+    "describe",
+    "exposed_warning",
+    "host_names",
+    "register",
+    "run",
+    "status_line",
+]
 
 
 def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -52,6 +62,28 @@ def _parse_burst(text: str) -> Burst:
     return Burst(*values)
 
 
+def _listen_port(text: str) -> int:
+    try:
+        return check_port(int(text, 10))
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid port {text!r}: must be an integer 0-65535") from None
+
+
+def exposed_warning(host: str, port: int, auth: bool) -> str | None:
+    """The warning for a router bound beyond loopback (None on a loopback address)."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    who = "anyone who knows the password" if auth else "anyone"
+    return (
+        f"warning: listening on {host}:{port}, not loopback: {who} on the network can open "
+        "sessions on this router" + ("" if auth else " (set --username/--password)")
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add the ``router`` subcommand to ``subparsers``."""
     p = subparsers.add_parser(
@@ -59,10 +91,12 @@ def register(subparsers: Any) -> None:
         help="run an embedded loopback I2CP router with network impairments",
         description="Run an I2CP router that routes payloads between its own sessions, "
         "impaired as asked. Durations: 300ms, 1.5s; rates: 256KiB/s, 1MB/s; "
-        "probabilities: 0.01 or 1%%.",
+        "probabilities: 0.01 or 1%.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7654, help="I2CP port (default 7654, 0 = any)")
+    p.add_argument(
+        "--port", type=_arg(_listen_port), default=7654, help="I2CP port (default 7654, 0 = any)"
+    )
     prob = _arg(parse_probability)
     dur = _arg(parse_duration)
     p.add_argument("--loss", type=prob, default=0.0, help="random loss probability")
@@ -192,6 +226,9 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     host, port = router.address
     print(f"I2CP router listening on {host}:{port} ({describe(router.impairments)})", file=out)
+    warning = exposed_warning(args.host, port, args.username is not None)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     print("press Ctrl-C to stop", file=out, flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -27,6 +27,8 @@ __all__ = [
     "CLIENT_SIDE_OPTIONS",
     "DEFAULT_OPTIONS",
     "ENC_TYPE_OPTION",
+    "KNOWN_OPTION_PREFIXES",
+    "KNOWN_ROUTER_OPTIONS",
     "PQ_API_VERSION",
     "PQ_ENC_TYPES",
     "parse_enc_types",
@@ -65,6 +67,56 @@ CLIENT_SIDE_OPTIONS = frozenset(
     }
 )
 _CLIENT_SIDE_PREFIXES = ("i2p.streaming.",)
+
+#: Session options routers read (the I2CP specification's table, i2pd's and Java's extras),
+#: for spelling checks of user options: a key outside these and :data:`CLIENT_SIDE_OPTIONS`
+#: is probably misspelt (it is still passed through).
+KNOWN_ROUTER_OPTIONS = frozenset(
+    {
+        *(
+            f"{way}.{name}"
+            for way in ("inbound", "outbound")
+            for name in (
+                "allowZeroHop",
+                "backupQuantity",
+                "IPRestriction",
+                "length",
+                "lengthVariance",
+                "nickname",
+                "quantity",
+                "randomKey",
+            )
+        ),
+        "outbound.priority",
+        "i2cp.dontPublishLeaseSet",
+        "i2cp.fastReceive",
+        "i2cp.messageReliability",
+        "i2cp.username",
+        "i2cp.password",
+        "i2cp.leaseSetType",
+        "i2cp.leaseSetEncType",
+        "i2cp.leaseSetAuthType",
+        "i2cp.leaseSetBlindedType",
+        "i2cp.leaseSetSecret",
+        "i2cp.leaseSetPrivKey",
+        "i2cp.leaseSetOfflineExpiration",
+        "i2cp.leaseSetTransientPublicKey",
+        "i2cp.leaseSetOfflineSignature",
+        "i2cp.destination.sigType",
+        "i2cp.ratchet.inboundTags",
+        "i2cp.ratchet.outboundTags",
+        "crypto.lowTagThreshold",
+        "crypto.tagsToSend",
+        "crypto.ratchet.inboundTags",
+        "crypto.ratchet.outboundTags",
+        "explicitPeers",
+        "shouldBundleReplyInfo",
+        "latency.min",
+        "latency.max",
+    }
+)
+#: Known families of numbered keys (``i2cp.leaseSetClient.dh.0``, ...).
+KNOWN_OPTION_PREFIXES = ("i2cp.leaseSetClient.", "i2cp.leaseSetOption.")
 
 _FIXED = {
     "i2cp.fastReceive": "true",

@@ -8,9 +8,9 @@ address-book subscriptions) is dropped. Names are stored lower-case.
 from __future__ import annotations
 
 import os
-import re
 
-from i2p_streaming.data import Destination, is_b32_address
+from i2p_streaming.checks import check_host_name
+from i2p_streaming.data import Destination
 from i2p_streaming.errors import DataFormatError
 
 __all__ = ["MAX_HOSTS_FILE_BYTES", "MAX_NAMES", "load_hosts", "parse_host_entry", "parse_hosts"]
@@ -19,21 +19,6 @@ __all__ = ["MAX_HOSTS_FILE_BYTES", "MAX_NAMES", "load_hosts", "parse_host_entry"
 MAX_NAMES = 10_000
 #: Largest hosts file read (a full destination line is ~530 bytes).
 MAX_HOSTS_FILE_BYTES = 16 << 20
-
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-
-
-def check_host_name(name: str) -> str:
-    """``name`` lower-cased if it is a valid ``.i2p`` host name (not a ``.b32.i2p`` address,
-    at most 67 characters, labels of letters, digits and inner hyphens); else ValueError."""
-    low = name.strip().lower()
-    if not low.endswith(".i2p") or len(low) > 67 or low == ".i2p":
-        raise ValueError(f"invalid host name {name!r}: expected NAME.i2p, at most 67 characters")
-    if low.endswith(".b32.i2p") or is_b32_address(low):
-        raise ValueError(f"invalid host name {name!r}: .b32.i2p addresses need no entry")
-    if not all(_LABEL.match(label) for label in low[:-4].split(".")):
-        raise ValueError(f"invalid host name {name!r}: use letters, digits, '-' and '.'")
-    return low
 
 
 def parse_host_entry(text: str) -> tuple[str, Destination]:

@@ -31,6 +31,7 @@ __all__ = [
     "PROFILE_BULK",
     "PROFILE_INTERACTIVE",
     "STREAMING_I2CP_KEYS",
+    "STREAMING_OPTION_KEYS",
     "StreamOptions",
     "parse_access_list",
 ]
@@ -197,6 +198,8 @@ _I2CP_PROPERTIES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
 }
 #: Keys outside ``i2p.streaming.*`` that :meth:`StreamOptions.from_properties` reads.
 STREAMING_I2CP_KEYS = frozenset(_I2CP_PROPERTIES)
+#: Every ``i2p.streaming.*`` key :meth:`StreamOptions.from_properties` accepts.
+STREAMING_OPTION_KEYS = frozenset(_PREFIX + k for k in (*_PROPERTIES, *_IGNORED_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,8 +327,7 @@ class StreamOptions:
                     continue
                 entry = _PROPERTIES.get(name)
                 if entry is None:
-                    known = [_PREFIX + k for k in (*_PROPERTIES, *_IGNORED_KEYS)]
-                    close = difflib.get_close_matches(key, known, n=1)
+                    close = difflib.get_close_matches(key, sorted(STREAMING_OPTION_KEYS), n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
                     raise ValueError(f"unknown streaming option {key!r}{hint}")
             field_name, parse = entry

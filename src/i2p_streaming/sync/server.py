@@ -1,9 +1,10 @@
 """Serve ``socketserver``/``http.server`` request handlers over a :class:`Listener`.
 
-``StreamServer(listener, MyHTTPHandler).serve_forever()`` runs one thread per accepted stream;
-handlers get a :class:`~i2p_streaming.sync.socket.StreamSocket` as ``request`` and
-``(peer b32, peer port)`` as ``client_address``, exactly as a ``socketserver.TCPServer``
-would give them a socket and an ``(ip, port)``.
+``RequestServer(listener, MyHTTPHandler).serve_forever()`` (or ``serve(listener,
+MyHTTPHandler)`` in a thread of its own) runs one thread per accepted stream; handlers get a
+:class:`~i2p_streaming.sync.socket.StreamSocket` as ``request`` and ``(peer b32, peer port)``
+as ``client_address``, exactly as a ``socketserver.TCPServer`` would give them a socket and
+an ``(ip, port)``.
 """
 
 from __future__ import annotations
