@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from i2p_streaming.data import b32_address_to_hash
+from i2p_streaming.aio import Session, create_session
+from i2p_streaming.data import Destination, b32_address_to_hash
 from i2p_streaming.router import EmbeddedRouter
-from tests.cli.helpers import finish, read_line, spawn
+from tests.cli.helpers import finish, reachable, read_line, spawn
 
 __all__ = [
     "CURL",
+    "I2PSite",
     "TcpRecorder",
     "curl",
     "http_server",
@@ -128,3 +130,47 @@ class TcpRecorder:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
+
+
+class I2PSite:
+    """An HTTP site on a session of its own (port 80): records each request head and body
+    and answers ``page`` (``Content-Length`` framed, then CLOSE)."""
+
+    def __init__(self, router: EmbeddedRouter, page: bytes) -> None:
+        self._router = router
+        self.page = page
+        self.requests: list[tuple[bytes, bytes]] = []
+        self._session: Session | None = None
+
+    async def __aenter__(self) -> I2PSite:
+        host, port = self._router.address
+        self._session = await create_session(f"{host}:{port}")
+        await self._session.start_server(self._serve, 80)
+        await reachable(self._router, self._session)
+        return self
+
+    @property
+    def b32(self) -> str:
+        assert self._session is not None
+        return self._session.b32
+
+    @property
+    def destination(self) -> Destination:
+        assert self._session is not None
+        return self._session.destination
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        match = re.search(rb"(?im)^content-length: *(\d+)", head)
+        body = await reader.readexactly(int(match.group(1))) if match else b""
+        self.requests.append((head, body))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+            b"Keep-Alive: timeout=5\r\nContent-Length: %d\r\n\r\n%s" % (len(self.page), self.page)
+        )
+        await writer.drain()
+        writer.close()
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._session is not None
+        await self._session.close(timeout=1.0)

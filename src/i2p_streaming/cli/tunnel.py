@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Awaitable
 from typing import Any
 
 from i2p_streaming.aio import Session
@@ -39,7 +40,9 @@ __all__ = [
     "ClientTunnel",
     "ConnectionSet",
     "ServerTunnel",
+    "format_address",
     "hostport_arg",
+    "run_connection",
     "parse_hostport",
     "register",
 ]
@@ -91,7 +94,7 @@ def _dest_port(text: str) -> tuple[str, int]:
 dest_port_arg = arg_type(_dest_port, "destination")
 
 
-def _format_address(address: tuple[Any, ...]) -> str:
+def format_address(address: tuple[Any, ...]) -> str:
     host, port = str(address[0]), int(address[1])
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -122,6 +125,16 @@ class ConnectionSet:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_connection(handler: Awaitable[None], writer: asyncio.StreamWriter) -> None:
+    """Await a connection's ``handler``; when :meth:`ConnectionSet.close` cancels it, abort
+    ``writer`` and return normally (Python 3.11's StreamReaderProtocol logs a cancelled
+    callback task as an error with a traceback)."""
+    try:
+        await handler
+    except asyncio.CancelledError:
+        abort(writer)
 
 
 def _log_end(what: str, result: SpliceResult, seconds: float) -> None:
@@ -160,10 +173,13 @@ class ClientTunnel:
 
     def describe(self, bound: tuple[str, int]) -> str:
         """One line: ``client HOST:PORT -> DEST:PORT``."""
-        return f"client {_format_address(bound)} -> {self._dest}:{self._dest_port}"
+        return f"client {format_address(bound)} -> {self._dest}:{self._dest_port}"
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = _format_address(writer.get_extra_info("peername") or ("?", 0))
+        await run_connection(self._handle(reader, writer), writer)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = format_address(writer.get_extra_info("peername") or ("?", 0))
         if not self._conns.admit():
             log.warning("client %s: refused, %d connections already", peer, len(self._conns))
             abort(writer)
@@ -221,11 +237,14 @@ class ServerTunnel:
 
     def describe(self) -> str:
         """One line: ``server B32 port P -> HOST:PORT``."""
-        return f"server {self._session.b32} port {self._port} -> {_format_address(self._target)}"
+        return f"server {self._session.b32} port {self._port} -> {format_address(self._target)}"
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await run_connection(self._handle(reader, writer), writer)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = str(writer.get_extra_info("peer_b32") or "?")
-        what = f"server {peer} -> {_format_address(self._target)}"
+        what = f"server {peer} -> {format_address(self._target)}"
         if self._allow is not None and peer.removesuffix(".b32.i2p") not in self._allow:
             log.warning("%s: refused, not in the access list", what)
             abort(writer)
@@ -326,7 +345,7 @@ async def _client(args: argparse.Namespace) -> int:
         bound = await tunnel.start()
     except OSError as exc:
         await session.close(timeout=CLOSE_TIMEOUT)
-        raise CommandError(f"cannot listen on {_format_address(args.local)}: {exc}", 2) from None
+        raise CommandError(f"cannot listen on {format_address(args.local)}: {exc}", 2) from None
     announce(f"tunnel {tunnel.describe(bound)}")
     return await serve_forever([tunnel], [session])
 
