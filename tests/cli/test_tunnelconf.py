@@ -1,5 +1,6 @@
 """``tunnel config FILE``: i2pd tunnels.conf parsing (in process: values, defaults, errors
-naming FILE:LINE) and one run as a process (a server and a client section, curl through)."""
+naming FILE:LINE) and one run as a process (server, client, socks and httpproxy sections,
+curl through each)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ def test_example_values_and_defaults() -> None:
     assert (only.address, only.destination_port, only.keys) == ("127.0.0.1", 0, None)
     (srv,) = parse_tunnels("[y]\ntype=server\nhost=::1\nport=22\n")
     assert (srv.inport, srv.accesslist, srv.address) == (22, None, None)
+    socks, http = parse_tunnels("[s]\ntype=socks\nport=1\n[h]\ntype=httpproxy\nport=2\n")
+    assert (socks.kind, socks.port, http.kind, http.port) == ("socks", 1, "httpproxy", 2)
 
 
 @pytest.mark.parametrize(
@@ -73,8 +76,11 @@ def test_example_values_and_defaults() -> None:
         ("[a]\ntype=client\n\n[a]\n", "t.conf:4: section [a] appears twice"),
         ("[a\n", "t.conf:1: expected [name]"),
         ("[a]\njunk\n", "t.conf:2: expected key = value"),
-        ("[a]\nport=1\n", "t.conf:1: [a] needs type = client or type = server"),
-        ("[a]\n\ntype = http\n", "t.conf:3: [a] type = http: not supported here (client, server)"),
+        ("[a]\nport=1\n", "t.conf:1: [a] needs type = (client, server, socks, httpproxy)"),
+        (
+            "[a]\n\ntype = http\n",
+            "t.conf:3: [a] type = http: not supported here (client, server,",
+        ),
         ("[a]\ntype=client\nport=1\n", "t.conf:1: [a] a client tunnel needs destination ="),
         ("[a]\ntype=client\nport=99999\ndestination=x.i2p\n", "t.conf:3: [a] port = '99999'"),
         ("[a]\ntype=client\nport=1\ndestination=x.com\n", "t.conf:4: [a] invalid destination"),
@@ -131,15 +137,16 @@ async def test_config_runs_a_server_and_a_client(router: EmbeddedRouter, tmp_pat
         f"[site]\ntype = server\nhost = 127.0.0.1\nport = {web_port}\ninport = 80\n"
         "keys = site.dat\ngzip = false\n\n"
         "[site-out]\ntype = client\nport = 0\ndestination = conf.i2p\ndestinationport = 80\n"
-        "keys = new-client.dat\n"
+        "keys = new-client.dat\n\n"
+        "[socks]\ntype = socks\nport = 0\n\n[web-proxy]\ntype = httpproxy\nport = 0\n"
     )
     proc = await spawn("tunnel", "config", str(conf), router=router.address)
     try:
         lines = [await read_line(proc.stderr, 30)]
-        while not lines[-1].startswith("[site-out]"):
+        while not lines[-1].startswith("[web-proxy]"):
             lines.append(await read_line(proc.stderr, 30))
             assert lines[-1], "the process ended"
-        first, second = (line for line in lines if line.startswith("[site"))
+        first, second, socks, web_proxy = (line for line in lines if line.startswith("["))
         assert first == f"[site] server {keys.destination.b32} port 80 -> 127.0.0.1:{web_port}\n"
         assert second.endswith(" -> conf.i2p:80\n")
         warnings = "".join(lines)
@@ -150,6 +157,14 @@ async def test_config_runs_a_server_and_a_client(router: EmbeddedRouter, tmp_pat
             "--noproxy", "*", f"http://127.0.0.1:{listening_port(second)}/"
         )
         assert (status, out) == (0, b"from tunnels.conf\n"), err
+        assert socks.startswith("[socks] socks listening on 127.0.0.1:")
+        assert web_proxy.startswith("[web-proxy] httpproxy listening on 127.0.0.1:")
+        for how in (
+            ("--socks5-hostname", f"127.0.0.1:{listening_port(socks)}"),
+            ("-x", f"http://127.0.0.1:{listening_port(web_proxy)}"),
+        ):
+            status, out, err = await curl(*how, "http://conf.i2p/")
+            assert (status, out) == (0, b"from tunnels.conf\n"), err
         # the client section's missing key file was made (mode 0600), as i2pd does
         made = tmp_path / "new-client.dat"
         assert PrivateKeys.load(made).destination.b32 != keys.destination.b32

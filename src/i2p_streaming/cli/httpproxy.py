@@ -29,14 +29,14 @@ from urllib.parse import urlsplit
 import h11
 
 from i2p_streaming.aio import Session
-from i2p_streaming.cli.splice import CHUNK, abort, splice
-from i2p_streaming.cli.tunnel import (
+from i2p_streaming.cli.service import (
     CONNECT_TIMEOUT,
     MAX_CONNS,
     ConnectionSet,
     format_address,
     run_connection,
 )
+from i2p_streaming.cli.splice import CHUNK, abort, splice
 from i2p_streaming.data import is_b32_address
 from i2p_streaming.errors import DestinationLookupError
 

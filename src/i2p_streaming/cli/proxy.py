@@ -20,7 +20,7 @@ from i2p_streaming.cli.common import (
     port_arg,
     run_command,
 )
-from i2p_streaming.cli.tunnel import (
+from i2p_streaming.cli.service import (
     CONNECT_TIMEOUT,
     MAX_CONNS,
     announce,

@@ -32,14 +32,14 @@ from dataclasses import dataclass
 
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import check_destination
-from i2p_streaming.cli.splice import CHUNK, abort, splice
-from i2p_streaming.cli.tunnel import (
+from i2p_streaming.cli.service import (
     CONNECT_TIMEOUT,
     MAX_CONNS,
     ConnectionSet,
     format_address,
     run_connection,
 )
+from i2p_streaming.cli.splice import CHUNK, abort, splice
 from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["HANDSHAKE_TIMEOUT", "Refused", "SocksProxy", "SocksRequest", "read_request"]

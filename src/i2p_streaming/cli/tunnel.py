@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import sys
-from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
@@ -31,51 +28,32 @@ from i2p_streaming.cli.common import (
     port_arg,
     run_command,
 )
+from i2p_streaming.cli.service import (
+    CLOSE_TIMEOUT,
+    CONNECT_TIMEOUT,
+    MAX_CONNS,
+    ConnectionSet,
+    Service,
+    announce,
+    format_address,
+    hostport_arg,
+    parse_hostport,
+    run_connection,
+    serve_forever,
+)
+from i2p_streaming.cli.socks import SocksProxy
 from i2p_streaming.cli.splice import CHUNK, SpliceResult, abort, splice
 from i2p_streaming.cli.tunnelconf import ConfigError, TunnelSpec, load_tunnels
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import DestinationLookupError
 
-__all__ = [
-    "ClientTunnel",
-    "ConnectionSet",
-    "ServerTunnel",
-    "format_address",
-    "hostport_arg",
-    "run_connection",
-    "parse_hostport",
-    "register",
-]
+if TYPE_CHECKING:
+    from i2p_streaming.cli.httpproxy import HttpProxy
+
+__all__ = ["ClientTunnel", "ServerTunnel", "register", "run_specs"]
 
 log = logging.getLogger("i2p_streaming.cli.tunnel")
 
-#: Connections one tunnel serves at once; more are closed (TCP) or reset (I2P) at once.
-MAX_CONNS = 256
-#: Seconds to open the stream (client tunnel) or the TCP connection (server tunnel).
-CONNECT_TIMEOUT = 60.0
-#: Seconds a closing session waits for its streams to end cleanly (Ctrl-C must stay < 2 s).
-CLOSE_TIMEOUT = 1.0
-
-
-def parse_hostport(text: str, *, allow_zero: bool = True) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[IPv6]:PORT`` -> ``(host, port)``; port 0 (any free port) only with
-    ``allow_zero``. ValueError with the reason."""
-    host, sep, port_text = text.strip().rpartition(":")
-    if not sep or not host:
-        raise ValueError(f"invalid address {text!r}: expected HOST:PORT")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    try:
-        port = int(port_text, 10)
-    except ValueError:
-        raise ValueError(f"invalid port in {text!r}: not an integer") from None
-    low = 0 if allow_zero else 1
-    if not low <= port < 65536:
-        raise ValueError(f"invalid port in {text!r}: must be {low}-65535")
-    return host, port
-
-
-hostport_arg = arg_type(parse_hostport, "address")
 target_arg = arg_type(lambda t: parse_hostport(t, allow_zero=False), "address")
 
 
@@ -92,49 +70,6 @@ def _dest_port(text: str) -> tuple[str, int]:
 
 
 dest_port_arg = arg_type(_dest_port, "destination")
-
-
-def format_address(address: tuple[Any, ...]) -> str:
-    host, port = str(address[0]), int(address[1])
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class ConnectionSet:
-    """The connection tasks of one tunnel or proxy, at most ``limit`` at once."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def __len__(self) -> int:
-        return len(self._tasks)
-
-    def admit(self) -> bool:
-        """Add the running task if there is room (removed again when it ends); False when
-        ``limit`` connections are served already."""
-        task = asyncio.current_task()
-        if task is None or len(self._tasks) >= self._limit:
-            return False
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return True
-
-    async def close(self) -> None:
-        """Cancel every connection task and wait for them."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def run_connection(handler: Awaitable[None], writer: asyncio.StreamWriter) -> None:
-    """Await a connection's ``handler``; when :meth:`ConnectionSet.close` cancels it, abort
-    ``writer`` and return normally (Python 3.11's StreamReaderProtocol logs a cancelled
-    callback task as an error with a traceback)."""
-    try:
-        await handler
-    except asyncio.CancelledError:
-        abort(writer)
 
 
 def _log_end(what: str, result: SpliceResult, seconds: float) -> None:
@@ -318,24 +253,6 @@ def register(subparsers: Any) -> None:
     f.set_defaults(run=run_config)
 
 
-def announce(line: str) -> None:
-    """Print a tunnel's start line on stderr (tests and scripts read it)."""
-    print(line, file=sys.stderr, flush=True)
-
-
-async def serve_forever(closers: list[Any], sessions: list[Session]) -> int:
-    """Wait until cancelled (Ctrl-C), then close the tunnels and sessions."""
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for closer in closers:
-            with contextlib.suppress(Exception):
-                await closer.close()
-        for session in sessions:
-            await session.close(timeout=CLOSE_TIMEOUT)
-    return 0  # pragma: no cover - only cancellation ends the wait
-
-
 async def _client(args: argparse.Namespace) -> int:
     keys = load_key_file(args.keys) if args.keys is not None else None
     dest, dest_port = args.dest
@@ -384,13 +301,46 @@ def _spec_keys(spec: TunnelSpec) -> PrivateKeys:
     return keys
 
 
+async def _start(spec: TunnelSpec, session: Session, started: list[Service]) -> str:
+    """Start the tunnel or proxy of ``spec`` (appended to ``started`` first, so that it is
+    closed even when its start fails); its start line. ``OSError`` when it cannot start."""
+    bind = (spec.address or "127.0.0.1", spec.port)
+    if spec.kind == "client":
+        assert spec.destination is not None
+        client = ClientTunnel(session, bind, spec.destination, spec.destination_port)
+        started.append(client)
+        return client.describe(await client.start())
+    if spec.kind == "server":
+        assert spec.host is not None
+        target = (spec.host, spec.port)
+        server = ServerTunnel(
+            session, spec.inport, target, source=spec.address, allow=spec.accesslist
+        )
+        started.append(server)
+        await server.start()
+        return server.describe()
+    proxy: SocksProxy | HttpProxy
+    if spec.kind == "socks":
+        proxy = SocksProxy(session, bind)
+    else:
+        try:
+            from i2p_streaming.cli.httpproxy import HttpProxy
+        except ModuleNotFoundError as exc:
+            if exc.name != "h11":
+                raise
+            raise CommandError(f"{spec.where}: [{spec.name}] needs the h11 package", 2) from None
+        proxy = HttpProxy(session, bind)
+    started.append(proxy)
+    return f"{spec.kind} listening on {format_address(await proxy.start())}"
+
+
 async def run_specs(args: argparse.Namespace, specs: list[TunnelSpec]) -> int:
     """Open one session per key file (sections with the same ``keys`` share it, with the
     options of the first), start every tunnel and print its line, then serve until
     cancelled. CommandError naming FILE:LINE when a tunnel cannot start."""
     sessions: dict[str, Session] = {}
     opened: list[Session] = []
-    tunnels: list[ClientTunnel | ServerTunnel] = []
+    tunnels: list[Service] = []
     try:
         for spec in specs:
             for key in spec.ignored:
@@ -404,21 +354,7 @@ async def run_specs(args: argparse.Namespace, specs: list[TunnelSpec]) -> int:
                     sessions[spec.keys] = session
             line = f"[{spec.name}] "
             try:
-                if spec.kind == "client":
-                    assert spec.destination is not None
-                    bind = (spec.address or "127.0.0.1", spec.port)
-                    client = ClientTunnel(session, bind, spec.destination, spec.destination_port)
-                    tunnels.append(client)
-                    line += client.describe(await client.start())
-                else:
-                    assert spec.host is not None
-                    target = (spec.host, spec.port)
-                    server = ServerTunnel(
-                        session, spec.inport, target, source=spec.address, allow=spec.accesslist
-                    )
-                    tunnels.append(server)
-                    await server.start()
-                    line += server.describe()
+                line += await _start(spec, session, tunnels)
             except OSError as exc:
                 raise CommandError(f"{spec.where}: [{spec.name}] cannot start: {exc}", 2) from None
             announce(line)

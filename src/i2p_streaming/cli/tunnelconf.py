@@ -5,10 +5,11 @@ The format is i2pd's: ``[name]`` sections of ``key = value`` lines; lines starti
 ``port``, ``destination``, ``destinationport``, ``host``, ``inport``, ``keys``,
 ``accesslist``, ``signaturetype``) plus I2CP/streaming options (``inbound.*``,
 ``outbound.*``, ``i2cp.*``, ``i2p.streaming.*``) given to the section's session. Types
-``client`` and ``server``; i2pd-only keys that change nothing here (``gzip``,
-``cryptotype``, ``enableuniquelocal``, ``crypto.*``, ...) are kept in
-:attr:`TunnelSpec.ignored` so the caller can say so. Every error is a :class:`ConfigError`
-whose message starts with ``FILE:LINE:``.
+``client``, ``server``, ``socks`` and ``httpproxy`` (the last two with ``address``, ``port``
+and ``keys``). i2pd-only keys that change nothing here (``gzip``, ``cryptotype``,
+``enableuniquelocal``, ``crypto.*``, ...) are kept in :attr:`TunnelSpec.ignored` so the
+caller can say so. Every error is a :class:`ConfigError` whose message starts with
+``FILE:LINE:``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = [
 #: Largest file read, and most sections in one file.
 MAX_CONFIG_BYTES = 1 << 20
 MAX_TUNNELS = 256
-TYPES = ("client", "server")
+TYPES = ("client", "server", "socks", "httpproxy")
 _KNOWN = frozenset(
     {
         "type",
@@ -208,9 +209,9 @@ def _spec(section: _Section, filename: str, folder: str) -> TunnelSpec:
     r = _Reader(section, filename)
     kind = (r.get("type") or "").lower()
     if not kind:
-        raise r.fail(None, "needs type = client or type = server")
+        raise r.fail(None, f"needs type = ({', '.join(TYPES)})")
     if kind not in TYPES:
-        raise r.fail("type", f"type = {kind}: not supported here (client, server)")
+        raise r.fail("type", f"type = {kind}: not supported here ({', '.join(TYPES)})")
     options: list[tuple[str, str]] = []
     ignored: list[str] = []
     for key, (original, value, number) in section.values.items():
@@ -245,6 +246,8 @@ def _spec(section: _Section, filename: str, folder: str) -> TunnelSpec:
             destination=dest,
             destination_port=r.port("destinationport", 0, low=0),
         )
+    if kind in ("socks", "httpproxy"):
+        return replace(base, port=r.port("port", None, low=0), address=r.get("address"))
     port = r.port("port", None)
     return replace(
         base,
