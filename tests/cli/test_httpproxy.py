@@ -6,10 +6,13 @@ error page and no connection is attempted."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
+from i2p_streaming.cli.__main__ import main
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
 from tests.cli.nethelpers import (
@@ -35,7 +38,7 @@ def _headers(head: bytes) -> dict[str, str]:
 
 @pytest.mark.timeout(120)
 async def test_curl_x_by_name_and_b32_origin_form_and_stripped_headers(
-    router: EmbeddedRouter,
+    router: EmbeddedRouter, tmp_path: Path
 ) -> None:
     page = b"a page on I2P\n" * 100
     async with I2PSite(router, page) as site:
@@ -76,6 +79,23 @@ async def test_curl_x_by_name_and_b32_origin_form_and_stripped_headers(
             assert (status, out) == (0, page), err
             head, body = site.requests[-1]
             assert head.startswith(b"POST /f HTTP/1.1\r\n") and body == b"a=1&b=2"
+            # a large POST with Expect: 100-continue: the proxy answers it at once
+            upload = tmp_path / "upload.bin"
+            upload.write_bytes(os.urandom(300_000))
+            status, out, err = await curl(
+                "-v",
+                "-x",
+                url,
+                "-H",
+                "Expect: 100-continue",
+                "--data-binary",
+                f"@{upload}",
+                "http://web.i2p/up",
+            )
+            assert (status, out) == (0, page), err
+            assert b"HTTP/1.1 100 Continue" in err, err.decode()
+            head, body = site.requests[-1]
+            assert body == upload.read_bytes() and b"expect" not in head.lower()
             # keep-alive: two requests on one client connection (each its own stream)
             before = len(site.requests)
             status, out, err = await curl("-v", "-x", url, "http://web.i2p/1", "http://web.i2p/2")
@@ -122,7 +142,9 @@ async def test_error_pages_and_no_clearnet_connection(router: EmbeddedRouter) ->
                 status, out, err = await curl("-i", "-x", url, target)
                 assert status == 0, err
                 head, _, body = out.partition(b"\r\n\r\n")
-                assert head.startswith(b"HTTP/1.1 %d " % expected), (target, head)
+                reason = {403: b"Forbidden", 404: b"Not Found", 502: b"Bad Gateway"}
+                reason[504] = b"Gateway Timeout"
+                assert head.startswith(b"HTTP/1.1 %d %s\r\n" % (expected, reason[expected]))
                 assert b"content-type: text/html; charset=utf-8" in head.lower()
                 assert b"<h1>%d " % expected in body
             # CONNECT to a clearnet address: refused before anything is connected
@@ -141,3 +163,18 @@ async def test_error_pages_and_no_clearnet_connection(router: EmbeddedRouter) ->
             status, err = await stop(proxy)
     assert status == 130
     assert b"Traceback" not in err
+
+
+def test_without_h11_proxy_http_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before any network: no h11 importable -> one line naming the extra, exit 2."""
+    monkeypatch.setitem(sys.modules, "h11", None)  # makes `import h11` fail
+    monkeypatch.delitem(sys.modules, "i2p_streaming.cli.httpproxy", raising=False)
+    monkeypatch.setenv("I2CP_ROUTER", "127.0.0.1:9")
+    assert main(["proxy", "http", "--listen", "127.0.0.1:0"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "proxy http: the HTTP proxy needs the h11 package: "
+        "pip install 'i2p-streaming[cli]' (or pip install h11)\n"
+    )

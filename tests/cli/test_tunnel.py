@@ -5,14 +5,18 @@ directions, Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from i2p_streaming.aio import create_session
+from i2p_streaming.cli.tunnel import ClientTunnel
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
+from tests.cli.helpers import reachable
 from tests.cli.nethelpers import curl, http_server, listening_port, needs_curl, start_cli, stop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pipes and SIGINT: POSIX")
@@ -133,3 +137,39 @@ async def test_half_close_passes_through_in_both_directions(
         status_s, err_s = await stop(server)
         tcp.close()
     assert (status_c, status_s) == (130, 130), (err_c, err_s)
+
+
+async def test_client_tunnel_serves_at_most_max_conns(router: EmbeddedRouter) -> None:
+    """In process: with ``max_conns=1`` a second TCP connection is closed at once while the
+    first one is served; once it ended a new one is served again."""
+    host, port = router.address
+    streams: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+    async with (
+        create_session(f"{host}:{port}") as peer,
+        create_session(f"{host}:{port}") as own,
+    ):
+        await reachable(router, peer)
+        await peer.start_server(lambda r, w: streams.put_nowait(w), 5)
+        tunnel = ClientTunnel(own, ("127.0.0.1", 0), peer.b32, 5, max_conns=1)
+        _, local = await tunnel.start()
+        try:
+            r1, w1 = await asyncio.open_connection("127.0.0.1", local)
+            remote = await asyncio.wait_for(streams.get(), 20)
+            remote.write(b"first\n")
+            assert await asyncio.wait_for(r1.readline(), 20) == b"first\n"
+            r2, w2 = await asyncio.open_connection("127.0.0.1", local)
+            with contextlib.suppress(ConnectionResetError):  # closed without a stream
+                assert await asyncio.wait_for(r2.read(), 20) == b""
+            assert streams.empty()
+            w2.close()
+            remote.close()  # the first connection ends (CLOSE, then our FIN)
+            assert await asyncio.wait_for(r1.read(), 20) == b""
+            w1.close()
+            await asyncio.wait_for(tunnel.wait_idle(), 20)
+            r3, w3 = await asyncio.open_connection("127.0.0.1", local)
+            again = await asyncio.wait_for(streams.get(), 20)
+            again.write(b"third\n")
+            assert await asyncio.wait_for(r3.readline(), 20) == b"third\n"
+            w3.close()
+        finally:
+            await tunnel.close()

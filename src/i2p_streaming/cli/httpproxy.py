@@ -65,6 +65,7 @@ STRIPPED = frozenset(
         b"from",
         b"host",
         b"user-agent",
+        b"expect",
     }
 )
 #: Response headers not passed back (hop-by-hop; h11 sets the framing itself).
@@ -222,7 +223,10 @@ class HttpProxy:
             (b"Connection", b"close"),
             (b"Cache-Control", b"no-store"),
         ]
-        await self._send(conn, writer, h11.Response(status_code=status, headers=headers))
+        reason = _REASONS.get(status, "Error").encode()
+        await self._send(
+            conn, writer, h11.Response(status_code=status, headers=headers, reason=reason)
+        )
         await self._send(conn, writer, h11.Data(data=body))
         await self._send(conn, writer, h11.EndOfMessage())
 
@@ -343,6 +347,12 @@ class HttpProxy:
                 remote_writer,
                 h11.Request(method=request.method, target=origin.encode(), headers=headers),
             )
+            if conn.they_are_waiting_for_100_continue:  # the stream is open: send the body
+                await self._send(
+                    conn,
+                    writer,
+                    h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue"),
+                )
             while not isinstance(event := await _next_event(conn, reader), h11.EndOfMessage):
                 if not isinstance(event, h11.Data):
                     raise ConnectionAbortedError("the client ended inside its request body")

@@ -82,6 +82,11 @@ class ConnectionSet:
         task.add_done_callback(self._tasks.discard)
         return True
 
+    async def wait_empty(self) -> None:
+        """Wait until no connection is being served."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
     async def close(self) -> None:
         """Cancel every connection task and wait for them."""
         tasks = list(self._tasks)

@@ -135,6 +135,10 @@ class ClientTunnel:
             return
         abort(writer)
 
+    async def wait_idle(self) -> None:
+        """Wait until no connection is being served."""
+        await self._conns.wait_empty()
+
     async def close(self) -> None:
         """Stop listening and abort every connection."""
         if self._server is not None:
