@@ -150,11 +150,16 @@ async def test_error_pages_and_no_clearnet_connection(router: EmbeddedRouter) ->
             # CONNECT to a clearnet address: refused before anything is connected
             status, _, err = await curl("-p", "-x", url, f"http://127.0.0.1:{local.port}/")
             assert status != 0 and b"403" in err, err
-            # https:// as an absolute URI, and a request that is not for a proxy: 400
+            # https:// as an absolute URI, a request that is not for a proxy, invalid URLs,
+            # CONNECT without a port, a 120 KB head: 400
             for request in (
                 b"GET https://web.i2p/ HTTP/1.1\r\nHost: web.i2p\r\n\r\n",
                 b"GET / HTTP/1.1\r\nHost: web.i2p\r\n\r\n",
                 b"NOT HTTP\r\n\r\n",
+                b"GET http://[::1/ HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET http://web.i2p:99999/ HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"CONNECT web.i2p HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET http://web.i2p/ HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 20000 + b"\r\n",
             ):
                 assert (await _raw(port, request)).startswith(b"HTTP/1.1 400 "), request
             assert local.accepted == 0

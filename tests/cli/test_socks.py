@@ -5,6 +5,7 @@ refused with the right reply code and no connection is attempted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 import sys
 from pathlib import Path
@@ -114,6 +115,18 @@ async def test_socks_reply_codes(router: EmbeddedRouter, tmp_path: Path) -> None
     port = listening_port(line)
     ok = b"\x05\x00\x00\x01" + bytes(6)
     try:
+        # not SOCKS, a greeting cut short, a SOCKS4a name without its end: closed, no reply
+        for junk in (
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"\x05\x03\x00",
+            b"\x04\x01\x00\x50\x00\x00\x00\x01u\x00x",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(junk)
+            writer.write_eof()
+            with contextlib.suppress(ConnectionResetError):
+                assert await asyncio.wait_for(reader.read(), 30) == b""
+            writer.close()
         refused = {
             "ipv4": bytes([5, 1, 0, 1, 127, 0, 0, 1, 0, 80]),
             "ipv6": bytes([5, 1, 0, 4]) + bytes(15) + b"\x01\x00\x50",

@@ -73,7 +73,8 @@ RESPONSE_STRIPPED = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate", b"te", b"trailer"}
 )
 USER_AGENT = b"MYOB/6.66 (AN/ON)"
-#: Largest request or response head (request line and headers).
+#: Largest incomplete request or response head h11 buffers (a complete one read in one
+#: chunk may be up to CHUNK bytes longer).
 MAX_HEAD = 32 * 1024
 #: Seconds a kept-alive client connection may wait for its next request.
 IDLE_TIMEOUT = 120.0
@@ -134,8 +135,11 @@ def upstream_headers(
         if low in STRIPPED or low in listed:
             continue
         if low == b"referer":
-            ref = urlsplit(value.decode("latin-1"))
-            if (ref.hostname or "").lower() != host:
+            try:
+                same = (urlsplit(value.decode("latin-1")).hostname or "").lower() == host
+            except ValueError:
+                same = False
+            if not same:
                 continue
         out.append((name, value))
     authority = host if port == 80 else f"{host}:{port}"
@@ -321,20 +325,21 @@ class HttpProxy:
         request: h11.Request,
         target: str,
     ) -> int:
-        url = urlsplit(target)
+        try:
+            url = urlsplit(target)
+            url_host, url_port = url.hostname, url.port
+        except ValueError as exc:
+            raise ProxyError(400, f"invalid URL {target[:80]!r}: {exc}") from None
         if target.startswith("/") or not url.scheme:
             raise ProxyError(400, "this is a proxy: ask for an absolute http:// URL")
         if url.scheme.lower() != "http":
             raise ProxyError(
                 400, f"{url.scheme}:// URLs go through CONNECT, not {request.method.decode()}"
             )
-        if not url.hostname:
+        if not url_host:
             raise ProxyError(400, f"no host in {target[:80]!r}")
-        host = _check_host(url.hostname.lower())
-        try:
-            port = url.port or 80
-        except ValueError:
-            raise ProxyError(400, f"invalid port in {target[:80]!r}") from None
+        host = _check_host(url_host.lower())
+        port = url_port or 80
         remote_reader, remote_writer = await self._open(host, port)
         origin = url.path or "/"
         if url.query:
