@@ -34,6 +34,7 @@ from i2p_streaming.cli.service import (
     MAX_CONNS,
     ConnectionSet,
     format_address,
+    log_end,
     run_connection,
 )
 from i2p_streaming.cli.splice import CHUNK, abort, splice
@@ -308,14 +309,9 @@ class HttpProxy:
         leftover, _ = conn.trailing_data
         if leftover:
             remote[1].write(leftover)
+        started = asyncio.get_running_loop().time()
         result = await splice((reader, writer), remote)
-        log.info(
-            "%s: tunnel %s, %d B out, %d B in",
-            what,
-            result.error or "closed",
-            result.a_to_b,
-            result.b_to_a,
-        )
+        log_end(log, what, result, asyncio.get_running_loop().time() - started)
 
     async def _forward(
         self,

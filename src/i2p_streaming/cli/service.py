@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import arg_type
-from i2p_streaming.cli.splice import abort
+from i2p_streaming.cli.splice import SpliceResult, abort
 
 __all__ = [
     "CLOSE_TIMEOUT",
@@ -22,6 +23,7 @@ __all__ = [
     "announce",
     "format_address",
     "hostport_arg",
+    "log_end",
     "parse_hostport",
     "run_connection",
     "serve_forever",
@@ -54,10 +56,10 @@ def parse_hostport(text: str, *, allow_zero: bool = True) -> tuple[str, int]:
 
 
 hostport_arg = arg_type(parse_hostport, "address")
-hostport_arg = arg_type(parse_hostport, "address")
 
 
 def format_address(address: tuple[Any, ...]) -> str:
+    """``HOST:PORT`` (``[HOST]:PORT`` for IPv6) of a socket address."""
     host, port = str(address[0]), int(address[1])
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -103,6 +105,12 @@ async def run_connection(handler: Awaitable[None], writer: asyncio.StreamWriter)
         await handler
     except asyncio.CancelledError:
         abort(writer)
+
+
+def log_end(log: logging.Logger, what: str, result: SpliceResult, seconds: float) -> None:
+    """The one line (INFO, shown at ``-v``) of a connection that ended."""
+    how = "closed" if result.error is None else f"aborted ({result.error})"
+    log.info("%s: %s, %d B out, %d B in, %.2f s", what, how, result.a_to_b, result.b_to_a, seconds)
 
 
 class Service(Protocol):

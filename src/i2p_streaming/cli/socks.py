@@ -37,6 +37,7 @@ from i2p_streaming.cli.service import (
     MAX_CONNS,
     ConnectionSet,
     format_address,
+    log_end,
     run_connection,
 )
 from i2p_streaming.cli.splice import CHUNK, abort, splice
@@ -236,15 +237,7 @@ class SocksProxy:
             else:
                 writer.write(reply(version, 0))
                 result = await splice((reader, writer), remote)
-                how = "closed" if result.error is None else f"aborted ({result.error})"
-                log.info(
-                    "%s: %s, %d B out, %d B in, %.2f s",
-                    what,
-                    how,
-                    result.a_to_b,
-                    result.b_to_a,
-                    loop.time() - started,
-                )
+                log_end(log, what, result, loop.time() - started)
                 return
         else:
             what = f"socks{version} {peer}"

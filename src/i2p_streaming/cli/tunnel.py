@@ -22,7 +22,7 @@ from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
     CommandError,
     arg_type,
-    destination_arg,
+    check_destination,
     load_key_file,
     open_session,
     port_arg,
@@ -37,12 +37,13 @@ from i2p_streaming.cli.service import (
     announce,
     format_address,
     hostport_arg,
+    log_end,
     parse_hostport,
     run_connection,
     serve_forever,
 )
 from i2p_streaming.cli.socks import SocksProxy
-from i2p_streaming.cli.splice import CHUNK, SpliceResult, abort, splice
+from i2p_streaming.cli.splice import CHUNK, abort, splice
 from i2p_streaming.cli.tunnelconf import ConfigError, TunnelSpec, load_tunnels
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.errors import DestinationLookupError
@@ -66,15 +67,10 @@ def _dest_port(text: str) -> tuple[str, int]:
     port = int(port_text, 10) if port_text.isdigit() else -1
     if not 0 <= port < 65536:
         raise ValueError(f"invalid port in {text[:70]!r}: must be 0-65535")
-    return destination_arg(dest), port
+    return check_destination(dest), port
 
 
 dest_port_arg = arg_type(_dest_port, "destination")
-
-
-def _log_end(what: str, result: SpliceResult, seconds: float) -> None:
-    how = "closed" if result.error is None else f"aborted ({result.error})"
-    log.info("%s: %s, %d B out, %d B in, %.2f s", what, how, result.a_to_b, result.b_to_a, seconds)
 
 
 class ClientTunnel:
@@ -131,7 +127,7 @@ class ClientTunnel:
         except (OSError, TimeoutError) as exc:
             log.warning("%s: %s", what, str(exc) or type(exc).__name__)
         else:
-            _log_end(what, await splice((reader, writer), remote), loop.time() - started)
+            log_end(log, what, await splice((reader, writer), remote), loop.time() - started)
             return
         abort(writer)
 
@@ -204,7 +200,7 @@ class ServerTunnel:
             log.warning("%s: %s", what, str(exc) or type(exc).__name__)
             abort(writer)
             return
-        _log_end(what, await splice((reader, writer), target), loop.time() - started)
+        log_end(log, what, await splice((reader, writer), target), loop.time() - started)
 
     async def close(self) -> None:
         """Stop accepting and abort every connection."""
