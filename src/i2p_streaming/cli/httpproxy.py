@@ -297,15 +297,18 @@ class HttpProxy:
         if port == 0:
             raise ProxyError(400, f"CONNECT needs HOST:PORT, not {target[:80]!r}")
         remote = await self._open(_check_host(host), port)
-        while (event := await _next_event(conn, reader)) is not h11.PAUSED:
-            if isinstance(event, h11.ConnectionClosed):
-                abort(remote[1])
-                return
-        await self._send(
-            conn,
-            writer,
-            h11.Response(status_code=200, reason=b"Connection established", headers=[]),
-        )
+        try:
+            while (event := await _next_event(conn, reader)) is not h11.PAUSED:
+                if isinstance(event, h11.ConnectionClosed):
+                    abort(remote[1])
+                    return
+            established = h11.Response(
+                status_code=200, reason=b"Connection established", headers=[]
+            )
+            await self._send(conn, writer, established)
+        except BaseException:
+            abort(remote[1])
+            raise
         leftover, _ = conn.trailing_data
         if leftover:
             remote[1].write(leftover)
