@@ -138,7 +138,8 @@ async def test_config_runs_a_server_and_a_client(router: EmbeddedRouter, tmp_pat
         "keys = site.dat\ngzip = false\n\n"
         "[site-out]\ntype = client\nport = 0\ndestination = conf.i2p\ndestinationport = 80\n"
         "keys = new-client.dat\n\n"
-        "[socks]\ntype = socks\nport = 0\n\n[web-proxy]\ntype = httpproxy\nport = 0\n"
+        "[socks]\ntype = socks\nport = 0\nkeys = new-client.dat\n\n"
+        "[web-proxy]\ntype = httpproxy\nport = 0\n"
     )
     proc = await spawn("tunnel", "config", str(conf), router=router.address)
     try:
@@ -158,6 +159,10 @@ async def test_config_runs_a_server_and_a_client(router: EmbeddedRouter, tmp_pat
         )
         assert (status, out) == (0, b"from tunnels.conf\n"), err
         assert socks.startswith("[socks] socks listening on 127.0.0.1:")
+        # the same keys as [site-out]: one session (the router refuses a second one)
+        assert socks.endswith(
+            f" ({PrivateKeys.load(tmp_path / 'new-client.dat').destination.b32})\n"
+        )
         assert web_proxy.startswith("[web-proxy] httpproxy listening on 127.0.0.1:")
         for how in (
             ("--socks5-hostname", f"127.0.0.1:{listening_port(socks)}"),

@@ -331,7 +331,7 @@ async def _start(spec: TunnelSpec, session: Session, started: list[Service]) -> 
             raise CommandError(f"{spec.where}: [{spec.name}] needs the h11 package", 2) from None
         proxy = HttpProxy(session, bind)
     started.append(proxy)
-    return f"{spec.kind} listening on {format_address(await proxy.start())}"
+    return f"{spec.kind} listening on {format_address(await proxy.start())} ({session.b32})"
 
 
 async def run_specs(args: argparse.Namespace, specs: list[TunnelSpec]) -> int:
