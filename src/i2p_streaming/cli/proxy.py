@@ -17,7 +17,6 @@ from i2p_streaming.cli.common import (
     CommandError,
     load_key_file,
     open_session,
-    port_arg,
     run_command,
 )
 from i2p_streaming.cli.service import (
@@ -26,6 +25,8 @@ from i2p_streaming.cli.service import (
     announce,
     format_address,
     hostport_arg,
+    max_conns_arg,
+    seconds_arg,
     serve_forever,
 )
 
@@ -68,12 +69,12 @@ def register(subparsers: Any) -> None:
         q.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
         q.add_argument(
             "--timeout",
-            type=float,
+            type=seconds_arg,
             default=CONNECT_TIMEOUT,
             help=f"seconds to open a stream ({CONNECT_TIMEOUT:g})",
         )
         q.add_argument(
-            "--max-conns", type=port_arg, default=MAX_CONNS, help=f"at once ({MAX_CONNS})"
+            "--max-conns", type=max_conns_arg, default=MAX_CONNS, help=f"at once ({MAX_CONNS})"
         )
         q.set_defaults(run=run, proxy_kind=kind)
 

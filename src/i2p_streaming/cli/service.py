@@ -24,8 +24,10 @@ __all__ = [
     "format_address",
     "hostport_arg",
     "log_end",
+    "max_conns_arg",
     "parse_hostport",
     "run_connection",
+    "seconds_arg",
     "serve_forever",
 ]
 
@@ -56,6 +58,33 @@ def parse_hostport(text: str, *, allow_zero: bool = True) -> tuple[str, int]:
 
 
 hostport_arg = arg_type(parse_hostport, "address")
+
+#: Most connections ``--max-conns`` allows for one tunnel or proxy.
+MAX_CONNS_LIMIT = 10_000
+
+
+def _max_conns(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise ValueError(f"invalid connection count {text!r}: not an integer") from None
+    if not 1 <= value <= MAX_CONNS_LIMIT:
+        raise ValueError(f"invalid connection count {text!r}: must be 1-{MAX_CONNS_LIMIT}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"invalid timeout {text!r}: expected seconds, e.g. 30") from None
+    if not 0 < value < 86_400:
+        raise ValueError(f"invalid timeout {text!r}: must be more than 0 and under a day")
+    return value
+
+
+max_conns_arg = arg_type(_max_conns, "connection count")
+seconds_arg = arg_type(_seconds, "seconds")
 
 
 def format_address(address: tuple[Any, ...]) -> str:

@@ -38,6 +38,7 @@ from i2p_streaming.cli.service import (
     format_address,
     hostport_arg,
     log_end,
+    max_conns_arg,
     parse_hostport,
     run_connection,
     serve_forever,
@@ -246,7 +247,7 @@ def register(subparsers: Any) -> None:
     f.add_argument("file", metavar="FILE")
     for q in (c, s):
         q.add_argument(
-            "--max-conns", type=port_arg, default=MAX_CONNS, help=f"at once ({MAX_CONNS})"
+            "--max-conns", type=max_conns_arg, default=MAX_CONNS, help=f"at once ({MAX_CONNS})"
         )
     c.set_defaults(run=run_client)
     s.set_defaults(run=run_server)
