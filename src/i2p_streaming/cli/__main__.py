@@ -19,13 +19,24 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
-from i2p_streaming.cli import bench, demo, keys, names, netcat, ping, router, serve
+from i2p_streaming.cli import bench, demo, keys, names, netcat, ping, proxy, router, serve, tunnel
 from i2p_streaming.cli.common import option_arg, router_arg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping, serve, bench)
+COMMANDS: tuple[ModuleType, ...] = (
+    router,
+    demo,
+    keys,
+    names,
+    netcat,
+    ping,
+    tunnel,
+    proxy,
+    serve,
+    bench,
+)
 
 
 def _version() -> str:
