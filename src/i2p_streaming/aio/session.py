@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from i2p_streaming.aio.config import OptionsArg, stream_options
+from i2p_streaming.aio.datagrams import DatagramEndpoint, DatagramHub, DatagramTransport
 from i2p_streaming.aio.i2cp_client import I2CPClient
 from i2p_streaming.aio.i2cp_types import SessionLost, SessionRestored
 from i2p_streaming.aio.outbound import Outbound
@@ -27,6 +28,7 @@ from i2p_streaming.aio.server import StreamServer
 from i2p_streaming.aio.streams import StreamTable
 from i2p_streaming.aio.transport import StreamTransport
 from i2p_streaming.data import Destination, PrivateKeys
+from i2p_streaming.datagrams import DatagramKind
 from i2p_streaming.i2cp import PROTO_STREAMING
 from i2p_streaming.i2cp import events as i2cp_events
 from i2p_streaming.streaming import (
@@ -52,6 +54,7 @@ __all__ = ["Session"]
 log = logging.getLogger("i2p_streaming.aio")
 
 _PROTOCOLS = (PROTO_STREAMING, 0)
+_DATAGRAMS = frozenset(k.protocol for k in DatagramKind)
 
 
 class Session:
@@ -61,17 +64,19 @@ class Session:
     def __init__(self, keys: PrivateKeys, options: StreamOptions) -> None:
         self._loop = asyncio.get_running_loop()
         self.keys = keys
-        #: Payloads dropped because their I2CP protocol is not streaming (6, or 0), by
-        #: protocol number (datagrams: 17, 18, 19, 20).
+        #: Payloads of neither streaming (6, 0) nor datagrams (17-20), by protocol number.
         self.ignored_payloads: dict[int, int] = {}
+        epoch_offset = time.time() - self._loop.time()
         # read credit: transports report what their protocols read (flow control, choke)
-        self._manager = StreamManager(
-            keys, options, epoch_offset=time.time() - self._loop.time(), auto_consume=False
-        )
+        self._manager = StreamManager(keys, options, epoch_offset=epoch_offset, auto_consume=False)
         self._i2cp: I2CPClient | None = None
         self._pump = Pump(self._loop, self._step, self._manager.handle_timer)
         self._outbound = Outbound(self._loop, keys.destination.b32, self._refused)
         self._resolver = Resolver()
+        #: The datagram endpoints of this session (protocols 17-20).
+        self.datagrams = DatagramHub(
+            self._loop, keys, epoch_offset, self._client, self._resolver.cached, self.resolve
+        )
         self._table = StreamTable()
         self._servers: dict[int, StreamServer] = {}
         table = self._table
@@ -149,10 +154,11 @@ class Session:
         self._pump.schedule()
 
     def on_payload(self, event: i2cp_events.PayloadReceived) -> None:
-        """I2CP callback: hand a streaming payload to the manager (flush once per batch)."""
-        if event.protocol not in _PROTOCOLS:
-            # datagrams (17 repliable, 18 raw, 19 datagram2, 20 datagram3) and anything else
-            # are never streaming: counted by protocol number (at most 256 keys) and dropped
+        """I2CP callback: streaming to the manager (one flush per batch), datagrams to the hub."""
+        if event.protocol in _DATAGRAMS:
+            self.datagrams.receive(event)
+            return
+        if event.protocol not in _PROTOCOLS:  # counted (at most 256 keys) and dropped
             self.ignored_payloads[event.protocol] = self.ignored_payloads.get(event.protocol, 0) + 1
             return
         self._manager.receive_payload(event.data, event.src_port, event.dst_port, self._loop.time())
@@ -214,6 +220,7 @@ class Session:
 
     def _fail_all(self, reason: str) -> None:
         self._table.fail_all(reason)
+        self.datagrams.close_all(ConnectionError(reason))
 
     # ------------------------------------------------------------------ for transports, servers
     def forget(self, transport: StreamTransport) -> None:
@@ -373,6 +380,17 @@ class Session:
 
         return await self.create_server(factory, port, backlog=backlog, start_serving=start_serving)
 
+    async def create_datagram_endpoint(
+        self, protocol_factory: Callable[[], asyncio.BaseProtocol], *, port: int = 0, kind: str
+    ) -> tuple[DatagramTransport, asyncio.BaseProtocol]:
+        """Like ``loop.create_datagram_endpoint``: bind ``kind`` (repliable, raw, datagram2,
+        datagram3) on ``port`` (0: any other port); OSError if bound, ValueError for a kind."""
+        return self.datagrams.create(protocol_factory, port, kind)
+
+    async def open_datagram_endpoint(self, *, port: int = 0, kind: str) -> DatagramEndpoint:
+        """The awaitable form of :meth:`create_datagram_endpoint` (``recv``/``send``)."""
+        return self.datagrams.endpoint(port, kind)
+
     async def ping(
         self,
         dest: Destination | str,
@@ -437,6 +455,7 @@ class Session:
         deadline = loop.time() + max(0.0, timeout)
         for server in list(self._servers.values()):
             server.close()
+        self.datagrams.close_all()
         waiters: list[asyncio.Future[None]] = []
         for transport in self._table.transports():
             if transport.is_lost:
