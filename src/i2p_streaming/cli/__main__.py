@@ -18,13 +18,13 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
-from i2p_streaming.cli import demo, keys, names, netcat, ping, router
+from i2p_streaming.cli import demo, dgram, keys, names, netcat, ping, router
 from i2p_streaming.cli.common import option_arg, router_arg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping)
+COMMANDS: tuple[ModuleType, ...] = (router, demo, keys, names, netcat, ping, dgram)
 
 
 def _version() -> str:
