@@ -191,3 +191,18 @@ async def test_the_embedded_router_impairs_datagrams_too() -> None:
         except TimeoutError:
             pass
         assert 40 < len(got) < 160
+
+
+async def test_datagram2_and_3_options(pair: tuple[Session, Session]) -> None:
+    a, b = pair
+    for kind in ("datagram2", "datagram3"):
+        server = await b.open_datagram_endpoint(port=2, kind=kind)
+        client = await a.open_datagram_endpoint(port=2, kind=kind)
+        await client.send(b"opt", b.destination, 2, options={"token": "abc", "v": "1"})
+        got = await server.recv(timeout=10)
+        assert (got.data, dict(got.options)) == (b"opt", {"token": "abc", "v": "1"})
+        server.close()
+        client.close()
+    raw = await a.open_datagram_endpoint(port=2, kind="raw")
+    with pytest.raises(ValueError, match="no options"):
+        await raw.send(b"x", b.destination, 2, options={"a": "b"})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -112,6 +112,14 @@ class DatagramTransport(asyncio.DatagramTransport):
             raise ValueError(f"sendto needs (Destination or name, int port), not {addr!r}")
         self._hub.sendto(self, bytes(data), dest, port)
 
+    def send_options(
+        self, data: bytes, addr: tuple[Destination | str, int], options: Mapping[str, str]
+    ) -> None:
+        """:meth:`sendto` with a Datagram2/3 options Mapping (ValueError for other kinds)."""
+        if self._closing:
+            raise ConnectionError(f"{self.kind} datagram endpoint port {self.port} is closed")
+        self._hub.sendto(self, bytes(data), addr[0], addr[1], options)
+
     def deliver(self, event: DatagramReceived) -> None:
         """Hand a checked datagram to the protocol (for the hub)."""
         protocol = self._protocol
@@ -181,11 +189,22 @@ class DatagramEndpoint:
         Raises ``TimeoutError`` after ``timeout``, ``ConnectionError`` once closed."""
         return await self._queue.get(timeout)
 
-    async def send(self, data: bytes, dest: Destination | str, port: int = 0) -> None:
-        """Resolve ``dest`` (lookup errors raise here) and queue ``data`` to it. Raises
-        :class:`DatagramTooLarge`, ``ConnectionError`` once closed."""
+    async def send(
+        self,
+        data: bytes,
+        dest: Destination | str,
+        port: int = 0,
+        *,
+        options: Mapping[str, str] | None = None,
+    ) -> None:
+        """Resolve ``dest`` (lookup errors raise here) and queue ``data`` to it, with a
+        Datagram2/3 ``options`` Mapping if given. Raises :class:`DatagramTooLarge`,
+        ``ValueError`` for options on another kind, ``ConnectionError`` once closed."""
         destination = await self._resolve(dest)
-        self.transport.sendto(data, (destination, port))
+        if options:
+            self.transport.send_options(data, (destination, port), options)
+        else:
+            self.transport.sendto(data, (destination, port))
 
     def close(self) -> None:
         self.transport.close()
@@ -299,9 +318,12 @@ class DatagramHub:
         data: bytes,
         dest: Destination | str,
         port: int,
+        options: Mapping[str, str] | None = None,
     ) -> None:
         """Send now when ``dest`` is known, else after a lookup (errors to the protocol)."""
         kind = transport.kind
+        if options and kind not in (DatagramKind.DATAGRAM2, DatagramKind.DATAGRAM3):
+            raise ValueError(f"{kind} datagrams have no options (datagram2 and datagram3 do)")
         limit = max_payload(kind, self._keys)
         if len(data) > limit:
             raise DatagramTooLarge(
@@ -313,11 +335,11 @@ class DatagramHub:
         if destination is None and isinstance(dest, str):
             destination = self._senders.get(dest.strip().lower())
         if destination is not None:
-            self._send(client, transport, data, destination, port)
+            self._send(client, transport, data, destination, port, options)
             return
         if len(self._lookups) >= MAX_PENDING_LOOKUPS:
             raise BlockingIOError(f"{MAX_PENDING_LOOKUPS} datagram sends already wait for lookups")
-        task = self._loop.create_task(self._send_later(transport, data, dest, port))
+        task = self._loop.create_task(self._send_later(transport, data, dest, port, options))
         self._lookups.add(task)
         task.add_done_callback(self._lookups.discard)
 
@@ -327,12 +349,13 @@ class DatagramHub:
         data: bytes,
         dest: Destination | str,
         port: int,
+        options: Mapping[str, str] | None,
     ) -> None:
         try:
             destination = await self._resolve(dest)
             if not transport.is_closing():
-                self._send(self._client(), transport, data, destination, port)
-        except (OSError, I2CPError) as exc:  # lookups, timeouts, a session gone
+                self._send(self._client(), transport, data, destination, port, options)
+        except (OSError, I2CPError, ValueError) as exc:  # lookups, a session gone, options
             transport.report(exc)
 
     def _send(
@@ -342,9 +365,10 @@ class DatagramHub:
         data: bytes,
         destination: Destination,
         port: int,
+        options: Mapping[str, str] | None,
     ) -> None:
         core = self.core
-        core.send(transport.kind, data, destination, port, src_port=transport.port)
+        core.send(transport.kind, data, destination, port, src_port=transport.port, options=options)
         batch = [
             (d.destination, d.data, d.protocol, d.src_port, d.dst_port, d.compress)
             for d in core.datagrams_to_send()
