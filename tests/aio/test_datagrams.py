@@ -206,3 +206,24 @@ async def test_datagram2_and_3_options(pair: tuple[Session, Session]) -> None:
     raw = await a.open_datagram_endpoint(port=2, kind="raw")
     with pytest.raises(ValueError, match="no options"):
         await raw.send(b"x", b.destination, 2, options={"a": "b"})
+
+
+async def test_a_failing_protocol_does_not_stop_delivery(pair: tuple[Session, Session]) -> None:
+    a, b = pair
+    got: list[bytes] = []
+
+    class Fussy(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            if data == b"bad":
+                raise RuntimeError("the application's bug")
+            got.append(data)
+
+    await b.create_datagram_endpoint(Fussy, port=3, kind="raw")
+    client = await a.open_datagram_endpoint(port=3, kind="raw")
+    _, probe = await b.create_datagram_endpoint(Recorder, port=4, kind="raw")
+    assert isinstance(probe, Recorder)
+    for data in (b"bad", b"good"):
+        await client.send(data, b.destination, 3)
+    await client.send(b"last", b.destination, 4)  # same path, sent after: arrives after
+    assert await asyncio.wait_for(probe.got.get(), 10) == (b"last", (None, 3))
+    assert got == [b"good"] and b.datagrams.protocol_errors == 1

@@ -243,6 +243,8 @@ class DatagramHub:
         self._lookups: set[asyncio.Task[None]] = set()
         #: Datagrams the I2CP client did not take (write buffer full, reconnecting).
         self.dropped_sends = 0
+        #: Exceptions raised by the protocols' ``datagram_received`` (each logged).
+        self.protocol_errors = 0
 
     # ------------------------------------------------------------------ endpoints
     def create(
@@ -301,8 +303,13 @@ class DatagramHub:
             if got.destination is not None and got.sender is not None:
                 self._remember(got.sender, got.destination)
             transport = self._endpoints.get((got.kind, got.local_port))
-            if transport is not None:
+            if transport is None:
+                continue
+            try:
                 transport.deliver(got)
+            except Exception:  # the application's protocol: the next datagrams still go
+                self.protocol_errors += 1
+                log.exception("datagram protocol of %r failed", transport)
 
     def _remember(self, b32: str, destination: Destination) -> None:
         senders = self._senders
