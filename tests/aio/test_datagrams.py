@@ -51,7 +51,7 @@ class Recorder(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.transport: asyncio.BaseTransport | None = None
         self.got: asyncio.Queue[tuple[bytes, tuple[str | None, int]]] = asyncio.Queue()
-        self.errors: list[Exception] = []
+        self.errors: asyncio.Queue[Exception] = asyncio.Queue()
         self.lost = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -61,7 +61,7 @@ class Recorder(asyncio.DatagramProtocol):
         self.got.put_nowait((data, addr))
 
     def error_received(self, exc: Exception) -> None:
-        self.errors.append(exc)
+        self.errors.put_nowait(exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost.set_result(exc)
@@ -227,3 +227,37 @@ async def test_a_failing_protocol_does_not_stop_delivery(pair: tuple[Session, Se
     await client.send(b"last", b.destination, 4)  # same path, sent after: arrives after
     assert await asyncio.wait_for(probe.got.get(), 10) == (b"last", (None, 3))
     assert got == [b"good"] and b.datagrams.protocol_errors == 1
+
+
+async def test_transport_details_and_a_failed_lookup(pair: tuple[Session, Session]) -> None:
+    a, b = pair
+    transport, proto = await a.create_datagram_endpoint(Recorder, port=11, kind="raw")
+    assert isinstance(proto, Recorder) and isinstance(transport, DatagramTransport)
+    assert transport.get_protocol() is proto and transport.get_write_buffer_size() == 0
+    assert transport.get_extra_info("kind") is DatagramKind.RAW and "open" in repr(transport)
+    for bad in (None, ("x",), (b.destination, "7"), (42, 7)):
+        with pytest.raises(ValueError, match="sendto needs"):
+            transport.sendto(b"x", bad)
+    transport.sendto(b"x", ("nobody.i2p", 7))  # looked up later: the failure is reported
+    error = await asyncio.wait_for(proto.errors.get(), 10)
+    assert "nobody.i2p" in str(error) and proto.errors.empty()
+    transport.abort()
+    assert await asyncio.wait_for(proto.lost, 5) is None and transport.is_closing()
+    transport.close()  # idempotent
+    with pytest.raises(ConnectionError, match="closed"):
+        transport.send_options(b"x", (b.destination, 7), {"a": "b"})
+
+
+async def test_a_full_recv_queue_drops_and_counts(pair: tuple[Session, Session]) -> None:
+    """1030 datagrams nobody reads: 1024 are kept, 6 dropped and counted."""
+    a, b = pair
+    async with await b.open_datagram_endpoint(port=12, kind="raw") as server:
+        _, probe = await b.create_datagram_endpoint(Recorder, port=13, kind="raw")
+        assert isinstance(probe, Recorder)
+        client = await a.open_datagram_endpoint(port=12, kind="raw")
+        for i in range(1030):
+            await client.send(i.to_bytes(2, "big"), b.destination, 12)
+        await client.send(b"end", b.destination, 13)  # the same path, after the others
+        assert (await asyncio.wait_for(probe.got.get(), 10))[0] == b"end"
+        assert server.dropped == 6 and (server.port, server.kind) == (12, "raw")
+        assert (await server.recv(timeout=1)).data == b"\x00\x00"
