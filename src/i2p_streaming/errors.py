@@ -55,8 +55,14 @@ class DestinationLookupError(I2CPError, LookupError):
     """A destination lookup failed (unknown name or unreachable lease set)."""
 
 
+class DatagramTooLarge(ValueError):
+    """A datagram to send is over the 32768-byte limit of one I2CP datagram; the message
+    names the payload's size and the largest payload of that kind from that destination."""
+
+
 __all__ = [
     "DataFormatError",
+    "DatagramTooLarge",
     "DestinationLookupError",
     "I2CPConnectionError",
     "I2CPError",

@@ -21,8 +21,7 @@ from typing import Any, Self
 from i2p_streaming.aio.i2cp_client import I2CPClient
 from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.datagrams import DatagramCore, DatagramKind, DatagramReceived, max_payload
-from i2p_streaming.datagrams.core import DatagramTooLarge
-from i2p_streaming.errors import I2CPError
+from i2p_streaming.errors import DatagramTooLarge, I2CPError
 from i2p_streaming.i2cp import events as i2cp_events
 
 __all__ = ["DatagramEndpoint", "DatagramHub", "DatagramQueue", "DatagramTransport"]

@@ -32,7 +32,7 @@ from i2p_streaming.datagrams.codec import (
     verify_repliable,
 )
 from i2p_streaming.datagrams.replay import ReplayCache
-from i2p_streaming.errors import DataFormatError
+from i2p_streaming.errors import DataFormatError, DatagramTooLarge
 
 __all__ = [
     "DEFAULT_MAX_EVENTS",
@@ -59,10 +59,6 @@ DROP_REASONS = (
     "send_queue_full",
     "internal_error",
 )
-
-
-class DatagramTooLarge(ValueError):
-    """A datagram is over :data:`~i2p_streaming.datagrams.codec.MAX_DATAGRAM_SIZE`."""
 
 
 @dataclass(frozen=True, slots=True)
