@@ -261,3 +261,26 @@ async def test_a_full_recv_queue_drops_and_counts(pair: tuple[Session, Session])
         assert (await asyncio.wait_for(probe.got.get(), 10))[0] == b"end"
         assert server.dropped == 6 and (server.port, server.kind) == (12, "raw")
         assert (await server.recv(timeout=1)).data == b"\x00\x00"
+
+
+async def test_duplicated_datagram2_is_dropped_as_a_replay_raw_is_not() -> None:
+    """The router's duplication applies to datagrams: every payload arrives twice; the
+    Datagram2 replay cache drops the copies, raw datagrams are delivered twice."""
+    async with (
+        embedded_router(seed=4, impairments=Impairments(duplicate=1.0)) as target,
+        create_session(address(target)) as a,
+        create_session(address(target)) as b,
+    ):
+        d2_in = await b.open_datagram_endpoint(port=1, kind="datagram2")
+        raw_in = await b.open_datagram_endpoint(port=1, kind="raw")
+        d2_out = await a.open_datagram_endpoint(port=1, kind="datagram2")
+        raw_out = await a.open_datagram_endpoint(port=1, kind="raw")
+        for i in range(5):
+            await d2_out.send(b"d2 %d" % i, b.destination, 1)
+        for i in range(5):
+            await raw_out.send(b"raw %d" % i, b.destination, 1)
+        raws = [(await raw_in.recv(timeout=10)).data for _ in range(10)]
+        assert sorted(raws) == sorted([b"raw %d" % i for i in range(5)] * 2)
+        d2s = [(await d2_in.recv(timeout=1)).data for _ in range(5)]
+        assert sorted(d2s) == [b"d2 %d" % i for i in range(5)]
+        assert b.datagrams.core.counters["replayed"] == 5

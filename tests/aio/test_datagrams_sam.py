@@ -10,7 +10,8 @@ Quirks measured on i2pd 2.59 (recorded here, asserted where they are observable)
   and our own Datagram2s follow the spec (i2pd 2.58+ does not check datagram signatures
   arriving on a ratchet session, so it takes them either way).
 - The forwarded header carries only the sender (no FROM_PORT/TO_PORT); RAW comes without a
-  header even with ``HEADER=true``. The ports given in the 3.3 UDP send header do reach us.
+  header even with ``HEADER=true``. The issue recorded SAM sending with ports 0/0; with
+  FROM_PORT/TO_PORT in the 3.3 UDP send header, those ports reach us (asserted).
 """
 
 from __future__ import annotations
