@@ -284,3 +284,15 @@ async def test_duplicated_datagram2_is_dropped_as_a_replay_raw_is_not() -> None:
         d2s = [(await d2_in.recv(timeout=1)).data for _ in range(5)]
         assert sorted(d2s) == [b"d2 %d" % i for i in range(5)]
         assert b.datagrams.core.counters["replayed"] == 5
+
+
+async def test_concurrent_receivers_each_get_a_datagram(pair: tuple[Session, Session]) -> None:
+    a, b = pair
+    server = await b.open_datagram_endpoint(port=21, kind="repliable")
+    readers = [asyncio.create_task(server.recv(timeout=10)) for _ in range(3)]
+    await asyncio.sleep(0)  # let the three wait (one loop turn, not a timing)
+    client = await a.open_datagram_endpoint(port=22, kind="repliable")
+    for i in range(3):
+        await client.send(bytes([i]), b.destination, 21)
+    got = sorted([(await r).data for r in readers])
+    assert got == [b"\x00", b"\x01", b"\x02"]

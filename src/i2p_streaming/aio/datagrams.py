@@ -46,7 +46,7 @@ class DatagramQueue(asyncio.DatagramProtocol):
     def __init__(self, maxsize: int = DEFAULT_QUEUE_SIZE) -> None:
         self._items: deque[DatagramReceived] = deque()
         self._maxsize = maxsize
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiters: set[asyncio.Future[None]] = set()
         self._error: BaseException | None = None
         self.dropped = 0
 
@@ -66,8 +66,9 @@ class DatagramQueue(asyncio.DatagramProtocol):
         self._wake()
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def get(self, timeout: float | None) -> DatagramReceived:
         """The oldest kept datagram, waiting up to ``timeout``; the endpoint's end raises."""
@@ -75,8 +76,12 @@ class DatagramQueue(asyncio.DatagramProtocol):
             while not self._items:
                 if self._error is not None:
                     raise self._error
-                self._waiter = asyncio.get_running_loop().create_future()
-                await self._waiter
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.add(waiter)
+                try:
+                    await waiter
+                finally:
+                    self._waiters.discard(waiter)
         return self._items.popleft()
 
 
@@ -272,7 +277,18 @@ class DatagramHub:
         """The awaitable form of :meth:`create`."""
         transport, queue = self.create(DatagramQueue, port, kind)
         assert isinstance(queue, DatagramQueue) and isinstance(transport, DatagramTransport)
-        return DatagramEndpoint(transport, queue, self._resolve)
+        return DatagramEndpoint(transport, queue, self.resolve)
+
+    def _known(self, dest: Destination | str) -> Destination | None:
+        found = self._cached(dest)
+        if found is None and isinstance(dest, str):
+            found = self._senders.get(dest.strip().lower())
+        return found
+
+    async def resolve(self, dest: Destination | str) -> Destination:
+        """``dest`` as a Destination: known (given, cached, a recent sender) or looked up."""
+        found = self._known(dest)
+        return found if found is not None else await self._resolve(dest)
 
     def unbind(self, transport: DatagramTransport) -> None:
         """Forget ``transport`` (it closed)."""
@@ -337,9 +353,7 @@ class DatagramHub:
                 f"(keep datagrams under 11 KB for reliable delivery)"
             )
         client = self._client()
-        destination = self._cached(dest)
-        if destination is None and isinstance(dest, str):
-            destination = self._senders.get(dest.strip().lower())
+        destination = self._known(dest)
         if destination is not None:
             self._send(client, transport, data, destination, port, options)
             return
