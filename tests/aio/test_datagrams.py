@@ -290,7 +290,6 @@ async def test_concurrent_receivers_each_get_a_datagram(pair: tuple[Session, Ses
     a, b = pair
     server = await b.open_datagram_endpoint(port=21, kind="repliable")
     readers = [asyncio.create_task(server.recv(timeout=10)) for _ in range(3)]
-    await asyncio.sleep(0)  # let the three wait (one loop turn, not a timing)
     client = await a.open_datagram_endpoint(port=22, kind="repliable")
     for i in range(3):
         await client.send(bytes([i]), b.destination, 21)

@@ -61,7 +61,9 @@ def register(subparsers: Any) -> None:
         "datagram (- for raw senders); --echo answers each with its payload.",
     )
     listen.add_argument("port", type=port_arg, metavar="PORT")
-    listen.add_argument("--echo", action="store_true", help="answer with the same payload")
+    listen.add_argument(
+        "--echo", action="store_true", help="answer with the same payload (not raw: no sender)"
+    )
     listen.add_argument("-c", "--count", type=int, default=None, help="stop after COUNT")
     listen.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
     listen.set_defaults(run=run_listen)
