@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fuzz.corpus import SEEDS_DIR
 from fuzz.keys import TRANSIENT_EXPIRES, keys_for, offline_keys_for
-from fuzz.targets import TARGETS
+from fuzz.targets import DATAGRAM_TARGET, TARGETS
 from i2p_streaming.data import (
     Certificate,
     Destination,
@@ -37,6 +37,7 @@ from i2p_streaming.data import (
     encode_string,
     x25519_public_from_private,
 )
+from i2p_streaming.datagrams import encode_datagram2, encode_datagram3, encode_repliable
 from i2p_streaming.i2cp import PROTO_STREAMING, wrap
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import encode_frame
@@ -291,6 +292,24 @@ def base64_i2p(raw: bytes) -> bytes:
     return Destination(raw).to_base64().encode()
 
 
+def datagram_seeds() -> dict[str, bytes]:
+    """One datagram of each kind (selector byte first), signed for DATAGRAM_TARGET."""
+    to = DATAGRAM_TARGET.destination.hash
+    ed, dsa = keys_for(ED), keys_for(SigType.DSA_SHA1)
+    seeds = {
+        "repliable-ed": (17, encode_repliable(ed, b"hello")),
+        "repliable-dsa": (17, encode_repliable(dsa, b"dsa signs the sha256")),
+        "raw": (18, b"raw payload"),
+        "datagram2-ed": (19, encode_datagram2(ed, b"two", to)),
+        "datagram2-options": (19, encode_datagram2(ed, b"", to, {"a": "1", "bb": "22"})),
+        "datagram2-offline": (19, encode_datagram2(offline_keys_for(), b"offline", to)),
+        "datagram2-sender-prelude": (19, encode_datagram2(ed, b"as i2pd", ed.destination.hash)),
+        "datagram3": (20, encode_datagram3(ed.destination.hash, b"three")),
+        "datagram3-options": (20, encode_datagram3(ed.destination.hash, b"", {"k": "v"})),
+    }
+    return {name: bytes((protocol - 17,)) + wire for name, (protocol, wire) in seeds.items()}
+
+
 def build_seeds(vectors: Path) -> dict[str, dict[str, bytes]]:
     """Every target's seeds, by target and file name."""
     cap = Captured(vectors)
@@ -310,6 +329,7 @@ def build_seeds(vectors: Path) -> dict[str, dict[str, bytes]]:
         "i2cp_message": i2cp_seeds(cap),
         "frame_reader": frame_reader_seeds(cap),
         "payload": payload_seeds(cap),
+        "datagram": datagram_seeds(),
         **data_seeds(cap),
     }
     assert set(seeds) == set(TARGETS), set(seeds) ^ set(TARGETS)

@@ -42,6 +42,16 @@ from i2p_streaming.data import (
     encode_string,
     verify,
 )
+from i2p_streaming.datagrams import (
+    DROP_REASONS,
+    DatagramCore,
+    DatagramKind,
+    parse_datagram2,
+    parse_datagram3,
+    parse_repliable,
+    verify_datagram2,
+    verify_repliable,
+)
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp import messages as i2cp_messages
 from i2p_streaming.i2cp import unwrap, wrap
@@ -49,7 +59,7 @@ from i2p_streaming.i2cp.frames import HEADER_LEN, Frame, FrameError, FrameReader
 from i2p_streaming.streaming import Packet
 from i2p_streaming.streaming.packet import PeerKey, verify_packet
 
-__all__ = ["MESSAGE_TYPES", "TARGETS", "Target", "accepts"]
+__all__ = ["DATAGRAM_TARGET", "MESSAGE_TYPES", "TARGETS", "Target", "accepts"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -372,6 +382,49 @@ def sam_private_keys(data: bytes) -> None:
         assert dest.to_base64() == text and b64encode(dest.to_bytes()) == text
 
 
+# --------------------------------------------------------------------------- datagrams
+#: The destination the datagram seeds are addressed to (Datagram2 signatures cover its hash).
+DATAGRAM_TARGET: Final = keys_for(label="datagram target")
+_PROTOCOL_OF = (17, 18, 19, 20)
+
+
+def datagram(data: bytes) -> None:
+    """The datagram parsers and DatagramCore.receive_payload. Input: ``selector(1) |
+    datagram``; ``selector % 4`` picks the protocol (17, 18, 19, 20).
+
+    Parsers: DataFormatError only, the parts re-assemble to the input byte for byte, the
+    checks return a bool. The core never raises and counts every input exactly once (as
+    received or by one drop reason); a second delivery of an accepted Datagram2 is a replay.
+    """
+    if len(data) < 1:
+        return
+    protocol, raw = _PROTOCOL_OF[data[0] % 4], data[1:]
+    target = DATAGRAM_TARGET.destination.hash
+    if protocol == 17 and (rep := accepts(parse_repliable, raw)) is not None:
+        dest, signature, body = rep
+        assert dest.to_bytes() + signature + body == raw
+        assert _is_bool(verify_repliable(dest, signature, body))
+    if protocol == 19 and (parts := accepts(parse_datagram2, raw)) is not None:
+        assert parts.sender.to_bytes() + parts.signed + parts.signature == raw
+        assert parts.signed.endswith(parts.payload)
+        assert _is_bool(verify_datagram2(parts, target, 1.7e9))
+    if protocol == 20 and (d3 := accepts(parse_datagram3, raw)) is not None:
+        sender_hash, _options, body = d3
+        assert raw.startswith(sender_hash) and raw.endswith(body) and len(sender_hash) == 32
+    core = DatagramCore(DATAGRAM_TARGET, epoch_offset=1.7e9)
+    for kind in DatagramKind:
+        core.bind(kind, 0)
+    counted = ("received", *DROP_REASONS)
+    core.receive_payload(protocol, raw, 1, 2, 0.0)
+    assert sum(core.counters[k] for k in counted) == 1, core.counters
+    assert core.counters["internal_error"] == 0
+    event = core.next_event()
+    assert (event is not None) == (core.counters["received"] == 1)
+    if event is not None and protocol == 19:
+        core.receive_payload(protocol, raw, 1, 2, 1.0)
+        assert core.counters["replayed"] == 1 and core.next_event() is None
+
+
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -398,5 +451,6 @@ TARGETS: Final[dict[str, Target]] = {
         Target("mapping", mapping),
         Target("private_keys", private_keys),
         Target("sam_private_keys", sam_private_keys, max_len=8192),
+        Target("datagram", datagram),
     )
 }

@@ -13,6 +13,7 @@ from i2p_streaming import errors
 ROOT = Path(__file__).resolve().parents[1]
 USER_FACING = [
     "DataFormatError",
+    "DatagramTooLarge",
     "DestinationLookupError",
     "I2CPConnectionError",
     "I2CPError",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from i2p_streaming.data import Destination, EncType, PrivateKeys, SigType
 from i2p_streaming.errors import (
     DataFormatError,
+    DatagramTooLarge,
     DestinationLookupError,
     I2CPConnectionError,
     I2CPError,
@@ -65,6 +66,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ZERO_HOP",
     "DataFormatError",
+    "DatagramTooLarge",
     "Destination",
     "DestinationLookupError",
     "EncType",

@@ -60,8 +60,14 @@ class UnknownOptionWarning(UserWarning):
     closest known key. ``create_session(..., strict=True)`` raises ``ValueError`` instead."""
 
 
+class DatagramTooLarge(ValueError):
+    """A datagram to send is over the 32768-byte limit of one I2CP datagram; the message
+    names the payload's size and the largest payload of that kind from that destination."""
+
+
 __all__ = [
     "DataFormatError",
+    "DatagramTooLarge",
     "DestinationLookupError",
     "I2CPConnectionError",
     "I2CPError",

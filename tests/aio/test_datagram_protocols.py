@@ -1,5 +1,6 @@
-"""Payloads with the datagram protocol numbers (17 repliable, 18 raw, 19 datagram2, 20
-datagram3) reaching a streaming session are counted and dropped, never parsed as streaming."""
+"""Datagram payloads (17 repliable, 18 raw, 19 datagram2, 20 datagram3) reaching a session
+without an endpoint for them are counted and dropped, never parsed as streaming; any other
+non-streaming protocol is counted in ``ignored_payloads``."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from tests.support.embedded import RouterTarget
 pytestmark = pytest.mark.timeout(30)
 
 
-async def test_datagram_protocols_are_ignored_with_a_counter(
+async def test_unbound_datagrams_and_other_protocols_are_dropped_with_a_counter(
     router: RouterTarget, pair: tuple[Session, Session]
 ) -> None:
     a, b = pair
     # a syntactically plausible streaming SYN would be accepted under protocol 6: send one
-    # under each datagram protocol
+    # under each datagram protocol and under an unknown one
     fake_syn = bytes(16) + bytes([0, 0]) + Flags.SYNCHRONIZE.to_bytes(2, "big") + bytes(2)
     sender = await I2CPClient.connect(*router.i2cp_address, timeout=5)
     async with sender:
-        for protocol in (17, 18, 19, 20):
+        for protocol in (17, 18, 19, 20, 99):
             status = await sender.send(b.destination, fake_syn, protocol=protocol, dst_port=1)
             assert status.delivered
     # a stream after them proves the datagrams were handled (in order) and did no harm
@@ -37,6 +38,7 @@ async def test_datagram_protocols_are_ignored_with_a_counter(
     writer.write(b"stream after datagrams")
     writer.write_eof()
     assert await asyncio.wait_for(reader.read(), 10) == b"stream after datagrams"
-    assert b.ignored_payloads == {17: 1, 18: 1, 19: 1, 20: 1}
+    assert b.ignored_payloads == {99: 1}
+    assert b.datagrams.core.counters["no_endpoint"] == 4
     bad = ("malformed", "bad_syn", "bad_signature", "internal_error")
     assert not {k: v for k, v in b.manager.counters.items() if k in bad}

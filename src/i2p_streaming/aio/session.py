@@ -18,10 +18,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from i2p_streaming.aio.config import OptionsArg, stream_options
+from i2p_streaming.aio.datagrams import DatagramEndpoint, DatagramHub, DatagramTransport
 from i2p_streaming.aio.i2cp_client import I2CPClient
 from i2p_streaming.aio.i2cp_types import SessionLost, SessionRestored
 from i2p_streaming.aio.outbound import Outbound
 from i2p_streaming.aio.pcap import PcapWriter
+from i2p_streaming.aio.pinger import Pings
 from i2p_streaming.aio.pump import Pump
 from i2p_streaming.aio.resolver import Resolver
 from i2p_streaming.aio.server import StreamServer
@@ -29,6 +31,7 @@ from i2p_streaming.aio.streams import StreamTable
 from i2p_streaming.aio.transport import StreamTransport
 from i2p_streaming.checks import check_port
 from i2p_streaming.data import Destination, PrivateKeys
+from i2p_streaming.datagrams import DatagramKind
 from i2p_streaming.i2cp import PROTO_STREAMING
 from i2p_streaming.i2cp import events as i2cp_events
 from i2p_streaming.streaming import (
@@ -54,6 +57,7 @@ __all__ = ["Session"]
 log = logging.getLogger("i2p_streaming.aio")
 
 _PROTOCOLS = (PROTO_STREAMING, 0)
+_DATAGRAMS = frozenset(k.protocol for k in DatagramKind)
 
 
 class Session:
@@ -67,17 +71,19 @@ class Session:
         self.keys = keys
         #: The capture of every streaming packet sent and received (``pcap=FILE``), or None.
         self.pcap = pcap
-        #: Payloads dropped because their I2CP protocol is not streaming (6, or 0), by
-        #: protocol number (datagrams: 17, 18, 19, 20).
+        #: Payloads of neither streaming (6, 0) nor datagrams (17-20), by protocol number.
         self.ignored_payloads: dict[int, int] = {}
+        epoch_offset = time.time() - self._loop.time()
         # read credit: transports report what their protocols read (flow control, choke)
-        self._manager = StreamManager(
-            keys, options, epoch_offset=time.time() - self._loop.time(), auto_consume=False
-        )
+        self._manager = StreamManager(keys, options, epoch_offset=epoch_offset, auto_consume=False)
         self._i2cp: I2CPClient | None = None
         self._pump = Pump(self._loop, self._step, self._manager.handle_timer)
         self._outbound = Outbound(self._loop, keys.destination.b32, self._refused)
         self._resolver = Resolver()
+        #: The datagram endpoints of this session (protocols 17-20).
+        self.datagrams = DatagramHub(
+            self._loop, keys, epoch_offset, self._client, self._resolver.cached, self.resolve
+        )
         self._table = StreamTable()
         self._servers: dict[int, StreamServer] = {}
         table = self._table
@@ -155,10 +161,11 @@ class Session:
         self._pump.schedule()
 
     def on_payload(self, event: i2cp_events.PayloadReceived) -> None:
-        """I2CP callback: hand a streaming payload to the manager (flush once per batch)."""
-        if event.protocol not in _PROTOCOLS:
-            # datagrams (17 repliable, 18 raw, 19 datagram2, 20 datagram3) and anything else
-            # are never streaming: counted by protocol number (at most 256 keys) and dropped
+        """I2CP callback: streaming to the manager (one flush per batch), datagrams to the hub."""
+        if event.protocol in _DATAGRAMS:
+            self.datagrams.receive(event)
+            return
+        if event.protocol not in _PROTOCOLS:  # counted (at most 256 keys) and dropped
             self.ignored_payloads[event.protocol] = self.ignored_payloads.get(event.protocol, 0) + 1
             return
         if self.pcap is not None:
@@ -224,6 +231,7 @@ class Session:
 
     def _fail_all(self, reason: str) -> None:
         self._table.fail_all(reason)
+        self.datagrams.close_all(ConnectionError(reason))
 
     # ------------------------------------------------------------------ for transports, servers
     def forget(self, transport: StreamTransport) -> None:
@@ -388,6 +396,17 @@ class Session:
 
         return await self.create_server(factory, port, backlog=backlog, start_serving=start_serving)
 
+    async def create_datagram_endpoint(
+        self, protocol_factory: Callable[[], asyncio.BaseProtocol], *, port: int = 0, kind: str
+    ) -> tuple[DatagramTransport, asyncio.BaseProtocol]:
+        """Like ``loop.create_datagram_endpoint``: bind ``kind`` (repliable, raw, datagram2,
+        datagram3) on ``port`` (0: any other port); OSError if bound, ValueError for a kind."""
+        return self.datagrams.create(protocol_factory, port, kind)
+
+    async def open_datagram_endpoint(self, *, port: int = 0, kind: str) -> DatagramEndpoint:
+        """The awaitable form of :meth:`create_datagram_endpoint` (``recv``/``send``)."""
+        return self.datagrams.endpoint(port, kind)
+
     async def ping(
         self,
         dest: Destination | str,
@@ -409,34 +428,12 @@ class Session:
             raise ValueError(f"count must be at least 1, not {count}")
         if interval is not None and not interval > 0:
             raise ValueError(f"interval must be above 0, not {interval}")
-        loop = self.loop
-        deadline = loop.time() + timeout
-        every = interval if interval is not None else max(0.001, min(1.0, timeout / 4))
+        deadline = self.loop.time() + timeout
         destination = await self.resolve(dest, timeout=timeout)
         self._client()
-        fut: asyncio.Future[float] = loop.create_future()
-        sent: list[int] = []
-        try:
-            while (remaining := deadline - loop.time()) > 0:
-                if count is None or len(sent) < count:
-                    ping_id = self._manager.ping(destination, loop.time(), remaining)
-                    sent.append(ping_id)
-                    self._table.ping(ping_id, fut)
-                    self._pump.run()
-                last = count is not None and len(sent) >= count
-                await asyncio.wait([fut], timeout=remaining if last else min(every, remaining))
-                if fut.done():
-                    if isinstance(fut.exception(), TimeoutError):
-                        break  # the core's timeout of a ping: the deadline is here
-                    return fut.result()  # the RTT, or the session's end raised
-        finally:
-            for ping_id in sent:
-                self._table.stop_ping(ping_id)
-        n = len(sent)
-        raise TimeoutError(
-            f"no answer from {destination.b32} to {n} ping{'s' if n != 1 else ''} "
-            f"within {timeout:g} s"
-        )
+        every = interval if interval is not None else max(0.001, min(1.0, timeout / 4))
+        pings = Pings(self.loop, self._manager, self._table, self._pump.run)
+        return await pings.run(destination, deadline, timeout, count, every)
 
     async def close(self, *, timeout: float = 5.0) -> None:
         """Drain and end the session within ``timeout`` seconds in all. Idempotent.
@@ -452,6 +449,7 @@ class Session:
         deadline = loop.time() + max(0.0, timeout)
         for server in list(self._servers.values()):
             server.close()
+        self.datagrams.close_all()
         waiters: list[asyncio.Future[None]] = []
         for transport in self._table.transports():
             if transport.is_lost:

@@ -19,7 +19,19 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
-from i2p_streaming.cli import bench, demo, keys, names, netcat, ping, proxy, router, serve, tunnel
+from i2p_streaming.cli import (
+    bench,
+    demo,
+    dgram,
+    keys,
+    names,
+    netcat,
+    ping,
+    proxy,
+    router,
+    serve,
+    tunnel,
+)
 from i2p_streaming.cli.common import option_arg, router_arg
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -32,6 +44,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     names,
     netcat,
     ping,
+    dgram,
     tunnel,
     proxy,
     serve,

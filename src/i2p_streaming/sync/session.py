@@ -21,6 +21,7 @@ from i2p_streaming.aio.session import Session
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming import StreamOptions
 from i2p_streaming.streaming.manager import DEFAULT_BACKLOG
+from i2p_streaming.sync.datagrams import SyncDatagramEndpoint
 from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
 
 __all__ = ["Listener", "SyncSession", "create_session"]
@@ -135,6 +136,12 @@ class SyncSession:
         return self._runner.run(
             self.aio.ping(dest, timeout=timeout, count=count, interval=interval)
         )
+
+    def datagram_endpoint(self, *, port: int = 0, kind: str) -> SyncDatagramEndpoint:
+        """Bind datagrams of ``kind`` (repliable, raw, datagram2, datagram3) on ``port`` (see
+        :meth:`Session.create_datagram_endpoint`); a blocking ``recv``/``sendto`` endpoint."""
+        endpoint = self._runner.run(self.aio.open_datagram_endpoint(port=port, kind=kind))
+        return SyncDatagramEndpoint(self.loop, endpoint)
 
     def resolve(self, dest: Destination | str, *, timeout: float = 30.0) -> Destination:
         """Look up a name (see :meth:`Session.resolve`)."""
