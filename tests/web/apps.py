@@ -1,0 +1,74 @@
+"""The web applications the tests serve (real Starlette, Flask and aiohttp apps)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tests.web.conftest import big_chunks
+
+I2P_HEADER_KEYS = ("x-i2p-desthash", "x-i2p-destb64", "x-i2p-destb32")
+
+
+def starlette_app() -> Any:
+    """JSON route, a streaming response, the 20 MB download, a WebSocket echo, lifespan."""
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    async def hello(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "hello": "i2p",
+                "n": int(request.query_params.get("n", "0")),
+                "client": list(request.client) if request.client else None,
+                "i2p": {k: request.headers.getlist(k) for k in I2P_HEADER_KEYS},
+            }
+        )
+
+    async def count(request: Request) -> StreamingResponse:
+        async def lines() -> AsyncIterator[bytes]:
+            for i in range(100):
+                yield f"line {i}\n".encode()
+
+        return StreamingResponse(lines(), media_type="text/plain")
+
+    async def big(request: Request) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            for piece in big_chunks():
+                yield piece
+
+        return StreamingResponse(body(), media_type="application/octet-stream")
+
+    async def small(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        async for text in ws.iter_text():
+            await ws.send_text("echo:" + text)
+
+    app = Starlette(
+        routes=[
+            Route("/hello", hello),
+            Route("/count", count),
+            Route("/big", big),
+            Route("/small", small),
+            WebSocketRoute("/ws", echo),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.events = events
+    return app

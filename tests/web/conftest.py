@@ -1,0 +1,54 @@
+"""Fixtures: the embedded router, asyncio sessions on it, and web apps used by several tests."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from i2p_streaming.aio import Session, create_session
+from tests.support.embedded import RouterTarget, embedded_router
+
+#: Size of the large download (sha256-checked) and its deterministic content.
+BIG_SIZE = 20 * 1024 * 1024
+
+
+def big_chunks(chunk: int = 256 * 1024) -> Iterator[bytes]:
+    """The large download's bytes: a counter pattern, in ``chunk``-sized pieces."""
+    block = bytes(range(256)) * (chunk // 256)
+    sent = 0
+    n = 0
+    while sent < BIG_SIZE:
+        piece = block[: min(chunk, BIG_SIZE - sent)]
+        yield bytes([n % 256]) + piece[1:]
+        sent += len(piece)
+        n += 1
+
+
+def big_sha256() -> str:
+    digest = hashlib.sha256()
+    for piece in big_chunks():
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+@pytest.fixture
+async def router() -> AsyncIterator[RouterTarget]:
+    async with embedded_router(seed=16) as target:
+        yield target
+
+
+def address(target: RouterTarget) -> str:
+    host, port = target.i2cp_address
+    return f"{host}:{port}"
+
+
+@pytest.fixture
+async def pair(router: RouterTarget) -> AsyncIterator[tuple[Session, Session]]:
+    """(client session, server session) on the embedded router."""
+    async with (
+        create_session(address(router)) as client,
+        create_session(address(router)) as server,
+    ):
+        yield client, server

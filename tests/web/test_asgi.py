@@ -1,0 +1,121 @@
+"""ASGI apps over the embedded router through uvicorn, fetched with httpx and aiohttp."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+
+import aiohttp
+import httpx
+import pytest
+
+from i2p_streaming.aio import Session
+from i2p_streaming.data.base import b64encode
+from i2p_streaming.web import ASGIServer, AsyncI2PTransport, I2PConnector
+from tests.web.apps import starlette_app
+from tests.web.conftest import BIG_SIZE, big_sha256
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def site(pair: tuple[Session, Session]) -> AsyncIterator[tuple[Session, Session, object]]:
+    client, server = pair
+    app = starlette_app()
+    asgi = ASGIServer(app, server, 80, log_level="warning")
+    await asgi.start()
+    assert app.state.events == ["startup"]
+    yield client, server, app
+    await asgi.stop()
+    assert app.state.events == ["startup", "shutdown"]
+
+
+async def test_json_stream_and_headers_over_httpx(site: tuple[Session, Session, object]) -> None:
+    client, server, _ = site
+    base = f"http://{server.b32}"
+    async with httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=20) as http:
+        r = await http.get(f"{base}/hello", params={"n": 3})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["hello"] == "i2p" and body["n"] == 3
+        assert body["client"] == [client.b32, 0]
+        me = client.destination
+        assert body["i2p"] == {
+            "x-i2p-desthash": [b64encode(me.hash)],
+            "x-i2p-destb64": [me.to_base64()],
+            "x-i2p-destb32": [me.b32],
+        }
+        async with http.stream("GET", f"{base}/count") as resp:
+            lines = [line async for line in resp.aiter_lines()]
+        assert lines == [f"line {i}" for i in range(100)]
+
+
+async def test_spoofed_i2p_headers_are_replaced(site: tuple[Session, Session, object]) -> None:
+    client, server, _ = site
+    fake = "a" * 52 + ".b32.i2p"
+    async with httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=20) as http:
+        r = await http.get(
+            f"http://{server.b32}/hello",
+            headers={
+                "X-I2P-DestB32": fake,
+                "x-i2p-desthash": "forged",
+                "X_I2P_DestB64": "forged",
+            },
+        )
+    seen = r.json()["i2p"]
+    assert seen["x-i2p-destb32"] == [client.b32] != [fake]
+    assert seen["x-i2p-desthash"] == [b64encode(client.destination.hash)]
+    assert seen["x-i2p-destb64"] == [client.destination.to_base64()]
+
+
+async def test_aiohttp_client_json_and_websocket_echo(
+    site: tuple[Session, Session, object],
+) -> None:
+    client, server, _ = site
+    async with aiohttp.ClientSession(connector=I2PConnector(client)) as http:
+        async with http.get(f"http://{server.b32}/hello?n=7") as r:
+            assert r.status == 200
+            body = await r.json()
+        assert body["n"] == 7 and body["i2p"]["x-i2p-destb32"] == [client.b32]
+        async with http.ws_connect(f"http://{server.b32}/ws") as ws:
+            for word in ("one", "two", "three"):
+                await ws.send_str(word)
+                msg = await ws.receive(timeout=20)
+                assert msg.type == aiohttp.WSMsgType.TEXT and msg.data == "echo:" + word
+
+
+async def test_100_concurrent_requests_over_keep_alive(
+    site: tuple[Session, Session, object],
+) -> None:
+    client, server, _ = site
+    limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+    opened: list[object] = []
+    transport = AsyncI2PTransport(client, limits=limits)
+    async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+
+        async def one(n: int) -> tuple[int, int]:
+            r = await http.get(f"http://{server.b32}/hello", params={"n": n})
+            opened.append(r.extensions["network_stream"].get_extra_info("stream_id"))
+            return r.status_code, r.json()["n"]
+
+        results = await asyncio.gather(*(one(n) for n in range(100)))
+    assert results == [(200, n) for n in range(100)]
+    # keep-alive: 100 requests went over at most the 10 pooled streams
+    assert 1 <= len(set(opened)) <= 10
+
+
+async def test_20_mb_download_sha256(site: tuple[Session, Session, object]) -> None:
+    client, server, _ = site
+    digest = hashlib.sha256()
+    size = 0
+    async with (
+        httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=30) as http,
+        http.stream("GET", f"http://{server.b32}/big") as resp,
+    ):
+        assert resp.status_code == 200
+        async for chunk in resp.aiter_bytes():
+            digest.update(chunk)
+            size += len(chunk)
+    assert size == BIG_SIZE
+    assert digest.hexdigest() == big_sha256()
