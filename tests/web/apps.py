@@ -72,3 +72,52 @@ def starlette_app() -> Any:
     )
     app.state.events = events
     return app
+
+
+def flask_app() -> Any:
+    """A Flask app: JSON with the I2P headers as the WSGI environ has them, a POST echo."""
+    from flask import Flask, jsonify, request
+
+    app = Flask("i2p-test")
+
+    @app.get("/hello")
+    def hello() -> Any:
+        env = request.environ
+        return jsonify(
+            hello="flask",
+            remote=request.remote_addr,
+            i2p={k: env.get("HTTP_" + k.upper().replace("-", "_")) for k in I2P_HEADER_KEYS},
+        )
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return request.get_data(), 200, {"Content-Type": "application/octet-stream"}
+
+    return app
+
+
+def aiohttp_app() -> Any:
+    """An aiohttp app: JSON with the I2P headers and the peer, a chunked download."""
+    from aiohttp import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "hello": "aiohttp",
+                "remote": request.remote,
+                "i2p": {k: request.headers.getall(k, []) for k in I2P_HEADER_KEYS},
+            }
+        )
+
+    async def count(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        for i in range(50):
+            await resp.write(f"line {i}\n".encode())
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/hello", hello)
+    app.router.add_get("/count", count)
+    return app

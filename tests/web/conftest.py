@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from i2p_streaming.aio import Session, create_session
+from i2p_streaming.router import EmbeddedRouter
+from i2p_streaming.sync import SyncSession
+from i2p_streaming.sync import create_session as sync_create
 from tests.support.embedded import RouterTarget, embedded_router
 
 #: Size of the large download (sha256-checked) and its deterministic content.
@@ -51,4 +56,27 @@ async def pair(router: RouterTarget) -> AsyncIterator[tuple[Session, Session]]:
         create_session(address(router)) as client,
         create_session(address(router)) as server,
     ):
+        yield client, server
+
+
+@pytest.fixture
+def sync_router() -> Iterator[EmbeddedRouter]:
+    """The embedded router on its own event-loop thread (for the blocking API's tests)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    router = EmbeddedRouter(seed=16)
+    asyncio.run_coroutine_threadsafe(router.start(), loop).result(10)
+    yield router
+    asyncio.run_coroutine_threadsafe(router.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+@pytest.fixture
+def sync_pair(sync_router: EmbeddedRouter) -> Iterator[tuple[SyncSession, SyncSession]]:
+    """(client, server) blocking sessions on the threaded embedded router."""
+    host, port = sync_router.address
+    with sync_create(f"{host}:{port}") as client, sync_create(f"{host}:{port}") as server:
         yield client, server
