@@ -13,6 +13,7 @@ from i2p_streaming.aio import Session, create_session
 from i2p_streaming.router import EmbeddedRouter
 from i2p_streaming.sync import SyncSession
 from i2p_streaming.sync import create_session as sync_create
+from i2p_streaming.web import web_stream_options
 from tests.support.embedded import RouterTarget, embedded_router
 
 #: Size of the large download (sha256-checked) and its deterministic content.
@@ -51,10 +52,11 @@ def address(target: RouterTarget) -> str:
 
 @pytest.fixture
 async def pair(router: RouterTarget) -> AsyncIterator[tuple[Session, Session]]:
-    """(client session, server session) on the embedded router."""
+    """(client session, server session) on the embedded router; the server's streams send
+    each write at once (:func:`web_stream_options`), as a web server's should."""
     async with (
         create_session(address(router)) as client,
-        create_session(address(router)) as server,
+        create_session(address(router), options=web_stream_options()) as server,
     ):
         yield client, server
 
@@ -78,5 +80,8 @@ def sync_router() -> Iterator[EmbeddedRouter]:
 def sync_pair(sync_router: EmbeddedRouter) -> Iterator[tuple[SyncSession, SyncSession]]:
     """(client, server) blocking sessions on the threaded embedded router."""
     host, port = sync_router.address
-    with sync_create(f"{host}:{port}") as client, sync_create(f"{host}:{port}") as server:
+    with (
+        sync_create(f"{host}:{port}") as client,
+        sync_create(f"{host}:{port}", options=web_stream_options()) as server,
+    ):
         yield client, server

@@ -11,6 +11,10 @@ first use, so ``import i2p_streaming.web`` needs none of them:
 Servers add ``X-I2P-DestHash``/``X-I2P-DestB64``/``X-I2P-DestB32`` to every request, after
 removing any the client sent (:mod:`i2p_streaming.web.headers`). Clients refuse non-I2P hosts
 with :class:`NonI2PHostError` before connecting anything, unless given a fallback.
+
+HTTP wants each write sent at once: create a server's session with
+``options=web_stream_options()`` (:mod:`i2p_streaming.web.options`; the clients use it for
+the streams they open).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from i2p_streaming.web.headers import DEST_B32, DEST_B64, DEST_HASH, I2P_HEADERS
 from i2p_streaming.web.names import NonI2PHostError, is_i2p_host
+from i2p_streaming.web.options import web_stream_options
 
 if TYPE_CHECKING:
     from i2p_streaming.web.aiohttp_client import I2PConnector
@@ -43,6 +48,7 @@ __all__ = [
     "serve_aiohttp",
     "serve_asgi",
     "serve_wsgi",
+    "web_stream_options",
 ]
 
 _LAZY = {

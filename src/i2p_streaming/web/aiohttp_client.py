@@ -17,7 +17,9 @@ from typing import Any
 
 from i2p_streaming.aio import Session
 from i2p_streaming.errors import DestinationLookupError
+from i2p_streaming.streaming import StreamOptions
 from i2p_streaming.web.names import NonI2PHostError, is_i2p_host, missing_extra
+from i2p_streaming.web.options import web_stream_options
 
 try:
     import aiohttp
@@ -35,20 +37,23 @@ class I2PConnector(aiohttp.BaseConnector):
     """Opens aiohttp's connections as streams of ``session`` (see module doc).
 
     ``fallback``: a connector for non-I2P hosts (closed with this one); without it they
-    raise :class:`NonI2PHostError`. Other keyword arguments (``limit``,
-    ``limit_per_host``, ``keepalive_timeout``, ``force_close`` …) go to
-    :class:`aiohttp.BaseConnector`."""
+    raise :class:`NonI2PHostError`. ``stream_options``: for the streams it opens (default:
+    :func:`~i2p_streaming.web.web_stream_options` of the session's). Other keyword
+    arguments (``limit``, ``limit_per_host``, ``keepalive_timeout``, ``force_close`` …) go
+    to :class:`aiohttp.BaseConnector`."""
 
     def __init__(
         self,
         session: Session,
         *,
         fallback: aiohttp.BaseConnector | None = None,
+        stream_options: StreamOptions | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._i2p = session
         self._fallback = fallback
+        self._options = stream_options or web_stream_options(session.options)
 
     async def connect(
         self, req: aiohttp.ClientRequest, traces: list[Any], timeout: aiohttp.ClientTimeout
@@ -75,7 +80,7 @@ class I2PConnector(aiohttp.BaseConnector):
         limit = timeout.sock_connect or timeout.connect or timeout.total
         try:
             _, protocol = await self._i2p.create_connection(
-                lambda: ResponseHandler(loop=loop), host, port, timeout=limit
+                lambda: ResponseHandler(loop=loop), host, port, timeout=limit, options=self._options
             )
         except TimeoutError:
             raise

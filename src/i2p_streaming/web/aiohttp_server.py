@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from i2p_streaming.aio import Session, StreamServer
 from i2p_streaming.web.headers import header_values, is_i2p_header
 from i2p_streaming.web.names import missing_extra
+from i2p_streaming.web.options import warn_if_slow
 
 try:
     from aiohttp import web
@@ -71,6 +72,7 @@ class AiohttpServer:
 
     async def start(self, port: int = 80) -> None:
         """Set the runner up (on_startup handlers) and accept streams on ``port``."""
+        warn_if_slow(self.session.options, f"aiohttp server on port {port}")
         await self.runner.setup()
         server = self.runner.server
         assert server is not None

@@ -21,6 +21,7 @@ from i2p_streaming.aio import Session, StreamServer, StreamTransport
 from i2p_streaming.data import Destination
 from i2p_streaming.web.headers import asgi_headers
 from i2p_streaming.web.names import missing_extra
+from i2p_streaming.web.options import warn_if_slow
 
 try:
     import uvicorn
@@ -179,6 +180,7 @@ class ASGIServer:
         if self._main is not None:
             raise RuntimeError("the ASGI server was started already")
         self._server.lifespan = self._server.config.lifespan_class(self._server.config)
+        warn_if_slow(self.session.options, f"ASGI server on port {self.port}")
         await self._server.startup()
         self._main = asyncio.create_task(self._server.main_loop(), name="i2p-asgi-main")
 

@@ -23,8 +23,10 @@ from typing import Any
 
 from i2p_streaming.aio import Session, StreamTransport
 from i2p_streaming.errors import DestinationLookupError
+from i2p_streaming.streaming import StreamOptions
 from i2p_streaming.sync import StreamSocket, SyncSession
 from i2p_streaming.web.names import NonI2PHostError, check_i2p_host, is_i2p_host, missing_extra
+from i2p_streaming.web.options import web_stream_options
 
 try:
     import httpcore
@@ -138,10 +140,12 @@ class _SyncStream(httpcore.NetworkStream):
 
 
 class I2PNetworkBackend(httpcore.NetworkBackend):
-    """httpcore network backend opening streams on a blocking session (I2P hosts only)."""
+    """httpcore network backend opening streams on a blocking session (I2P hosts only),
+    with ``stream_options`` (default: :func:`web_stream_options` of the session's)."""
 
-    def __init__(self, session: SyncSession) -> None:
+    def __init__(self, session: SyncSession, stream_options: StreamOptions | None = None) -> None:
         self._session = session
+        self._options = stream_options or web_stream_options(session.aio.options)
 
     def connect_tcp(
         self,
@@ -154,7 +158,7 @@ class I2PNetworkBackend(httpcore.NetworkBackend):
         """Open a stream to ``host``:``port`` (looked up by the router unless a b32)."""
         name = check_i2p_host(host)
         try:
-            sock = self._session.connect(name, port, timeout=timeout)
+            sock = self._session.connect(name, port, timeout=timeout, options=self._options)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"connect to {name} port {port}: {exc}") from exc
         except (OSError, DestinationLookupError) as exc:
@@ -193,7 +197,8 @@ class I2PTransport(httpx.BaseTransport):
     over ``session``; other hosts go to ``fallback`` or raise :class:`NonI2PHostError`.
 
     ``limits`` (:class:`httpx.Limits`) and ``retries`` (connect attempts) as for
-    :class:`httpx.HTTPTransport`."""
+    :class:`httpx.HTTPTransport`; ``stream_options`` for the streams it opens (default:
+    :func:`~i2p_streaming.web.web_stream_options` of the session's)."""
 
     def __init__(
         self,
@@ -202,6 +207,7 @@ class I2PTransport(httpx.BaseTransport):
         fallback: httpx.BaseTransport | None = None,
         limits: httpx.Limits | None = None,
         retries: int = 0,
+        stream_options: StreamOptions | None = None,
     ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._fallback = fallback
@@ -212,7 +218,7 @@ class I2PTransport(httpx.BaseTransport):
             http1=True,
             http2=False,
             retries=retries,
-            network_backend=I2PNetworkBackend(session),
+            network_backend=I2PNetworkBackend(session, stream_options),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -348,10 +354,12 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
 
 class AsyncI2PNetworkBackend(httpcore.AsyncNetworkBackend):
     """httpcore async network backend opening streams on an asyncio session (I2P hosts
-    only; use it on the session's event loop)."""
+    only; use it on the session's event loop), with ``stream_options`` (default:
+    :func:`web_stream_options` of the session's)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, stream_options: StreamOptions | None = None) -> None:
         self._session = session
+        self._options = stream_options or web_stream_options(session.options)
 
     async def connect_tcp(
         self,
@@ -365,7 +373,7 @@ class AsyncI2PNetworkBackend(httpcore.AsyncNetworkBackend):
         name = check_i2p_host(host)
         try:
             transport, protocol = await self._session.create_connection(
-                _AsyncProtocol, name, port, timeout=timeout
+                _AsyncProtocol, name, port, timeout=timeout, options=self._options
             )
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"connect to {name} port {port}: {exc}") from exc
@@ -413,6 +421,7 @@ class AsyncI2PTransport(httpx.AsyncBaseTransport):
         fallback: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
         retries: int = 0,
+        stream_options: StreamOptions | None = None,
     ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._fallback = fallback
@@ -423,7 +432,7 @@ class AsyncI2PTransport(httpx.AsyncBaseTransport):
             http1=True,
             http2=False,
             retries=retries,
-            network_backend=AsyncI2PNetworkBackend(session),
+            network_backend=AsyncI2PNetworkBackend(session, stream_options),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

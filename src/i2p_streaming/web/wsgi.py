@@ -15,6 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler
 
 from i2p_streaming.sync import Listener, RequestServer, SyncSession, serve
 from i2p_streaming.web.headers import set_wsgi_environ
+from i2p_streaming.web.options import warn_if_slow
 
 __all__ = ["DEFAULT_MAX_THREADS", "I2PWSGIRequestHandler", "serve_wsgi"]
 
@@ -51,6 +52,7 @@ def serve_wsgi(
     ``server.shutdown(); server.server_close()`` stops it (and closes the listener)."""
     if isinstance(session_or_listener, SyncSession):
         listener = session_or_listener.listen(port)
+        warn_if_slow(session_or_listener.aio.options, f"WSGI server on port {port}")
     else:
         listener = session_or_listener
     return serve(listener, handler_class, max_threads=max_threads, app=app)
