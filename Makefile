@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks fuzz
-	$(BIN)/ruff format --check src tests benchmarks fuzz
+	$(BIN)/ruff check src tests benchmarks fuzz examples
+	$(BIN)/ruff format --check src tests benchmarks fuzz examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src tests fuzz benchmarks
+	$(BIN)/mypy --strict src tests fuzz benchmarks examples
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
