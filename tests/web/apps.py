@@ -121,3 +121,21 @@ def aiohttp_app() -> Any:
     app.router.add_get("/hello", hello)
     app.router.add_get("/count", count)
     return app
+
+
+def gated_app(gate: Any, entered: Any) -> Any:
+    """A raw ASGI app whose ``/slow`` answers only once ``gate`` (an asyncio.Event) is set;
+    ``entered`` (an asyncio.Event) is set when a request is inside."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        entered.set()
+        await gate.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"finished"})
+
+    return app

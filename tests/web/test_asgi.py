@@ -12,9 +12,11 @@ import pytest
 
 from i2p_streaming.aio import Session
 from i2p_streaming.data.base import b64encode
-from i2p_streaming.web import ASGIServer, AsyncI2PTransport, I2PConnector
-from tests.web.apps import starlette_app
-from tests.web.conftest import BIG_SIZE, big_sha256
+from i2p_streaming.sync import create_session as sync_create
+from i2p_streaming.web import ASGIServer, AsyncI2PTransport, I2PConnector, I2PTransport, serve_asgi
+from tests.support.embedded import RouterTarget
+from tests.web.apps import gated_app, starlette_app
+from tests.web.conftest import BIG_SIZE, address, big_sha256
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -119,3 +121,83 @@ async def test_20_mb_download_sha256(site: tuple[Session, Session, object]) -> N
             size += len(chunk)
     assert size == BIG_SIZE
     assert digest.hexdigest() == big_sha256()
+
+
+async def test_httpx_sync_client_from_a_thread(
+    router: RouterTarget, site: tuple[Session, Session, object]
+) -> None:
+    """The blocking transport (its own session and loop thread) against the same site."""
+    _, server, _ = site
+    base = f"http://{server.b32}"
+
+    def fetch() -> tuple[dict[str, object], list[str], str]:
+        with (
+            sync_create(address(router)) as session,
+            httpx.Client(transport=I2PTransport(session), timeout=20) as http,
+        ):
+            body = http.get(f"{base}/hello", params={"n": 5}).json()
+            with http.stream("GET", f"{base}/count") as resp:
+                lines = list(resp.iter_lines())
+            return body, lines, session.b32
+
+    body, lines, b32 = await asyncio.to_thread(fetch)
+    assert body["n"] == 5 and body["client"] == [b32, 0]
+    assert body["i2p"]["x-i2p-destb32"] == [b32]  # type: ignore[index]
+    assert lines == [f"line {i}" for i in range(100)]
+
+
+async def test_idle_keep_alive_stream_closed_by_the_server_is_not_reused(
+    pair: tuple[Session, Session],
+) -> None:
+    client, server = pair
+    async with httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=20) as http:
+        first = ASGIServer(starlette_app(), server, 80, log_level="warning")
+        await first.start()
+        r1 = await http.get(f"http://{server.b32}/small")
+        stream1 = r1.extensions["network_stream"].get_extra_info("stream_id")
+        await first.stop()  # closes the idle keep-alive stream
+        second = ASGIServer(starlette_app(), server, 80, log_level="warning")
+        await second.start()
+        try:
+            r2 = await http.get(f"http://{server.b32}/small")
+        finally:
+            await second.stop()
+    assert r1.text == r2.text == "ok"
+    assert r2.extensions["network_stream"].get_extra_info("stream_id") != stream1
+
+
+async def test_graceful_stop_finishes_the_request_in_flight(pair: tuple[Session, Session]) -> None:
+    client, server = pair
+    gate, entered = asyncio.Event(), asyncio.Event()
+    site = ASGIServer(gated_app(gate, entered), server, 80, log_level="warning")
+    await site.start()
+    async with httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=20) as http:
+        request = asyncio.create_task(http.get(f"http://{server.b32}/slow"))
+        await asyncio.wait_for(entered.wait(), 10)
+        assert site.serving
+        stopping = asyncio.create_task(site.stop())
+        await asyncio.sleep(0)  # stop() runs up to its first wait: no longer accepting
+        assert not site.serving and not stopping.done()
+        gate.set()
+        response = await asyncio.wait_for(request, 10)
+        await asyncio.wait_for(stopping, 10)
+    assert response.status_code == 200 and response.text == "finished"
+    assert site.connections == 0
+    # stopped: new streams are refused
+    with pytest.raises(ConnectionRefusedError):
+        await client.create_connection(asyncio.Protocol, server.destination, 80, timeout=10)
+
+
+async def test_serve_asgi_runs_until_cancelled(pair: tuple[Session, Session]) -> None:
+    client, server = pair
+    app = starlette_app()
+    task = asyncio.create_task(serve_asgi(app, server, 8080, log_level="warning"))
+    async with httpx.AsyncClient(transport=AsyncI2PTransport(client), timeout=20) as http:
+        r = await http.get(f"http://{server.b32}:8080/small", timeout=20)
+    assert r.text == "ok" and app.state.events == ["startup"]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert app.state.events == ["startup", "shutdown"]
+    with pytest.raises(TypeError, match="no host="):
+        ASGIServer(app, server, host="0.0.0.0")

@@ -170,6 +170,12 @@ class ASGIServer:
         return (self.session.b32, self.port)
 
     @property
+    def serving(self) -> bool:
+        """True while new streams are accepted (from :meth:`start` until :meth:`stop`)."""
+        stream_server = self._server.stream_server
+        return stream_server is not None and stream_server.is_serving()
+
+    @property
     def connections(self) -> int:
         """Open HTTP and WebSocket connections."""
         return len(self._server.server_state.connections)
@@ -190,6 +196,8 @@ class ASGIServer:
         if main is None:
             return
         self._server.should_exit = True
+        if self._server.stream_server is not None:  # stop accepting at once
+            self._server.stream_server.close()
         with contextlib.suppress(asyncio.CancelledError):
             await main
         await self._server.shutdown()
