@@ -22,6 +22,7 @@ from i2p_streaming.errors import (
     I2CPError,
     I2CPProtocolError,
     InvalidStateError,
+    NonI2PHostError,
     SessionRefusedError,
 )
 from i2p_streaming.streaming import StreamOptions
@@ -72,6 +73,7 @@ __all__ = [
     "I2CPError",
     "I2CPProtocolError",
     "InvalidStateError",
+    "NonI2PHostError",
     "PrivateKeys",
     "Session",
     "SessionRefusedError",

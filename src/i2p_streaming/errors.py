@@ -55,6 +55,19 @@ class DestinationLookupError(I2CPError, LookupError):
     """A destination lookup failed (unknown name or unreachable lease set)."""
 
 
+class NonI2PHostError(ValueError):
+    """A URL's host is not an I2P name (``NAME.i2p`` or ``….b32.i2p``) and no fallback was
+    given to the web clients (:mod:`i2p_streaming.web`): the request was refused before any
+    connection was made."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"{host!r} is not an I2P host (expected NAME.i2p or ....b32.i2p): refused, "
+            "nothing was connected; pass a fallback to send other hosts elsewhere"
+        )
+        self.host = host
+
+
 __all__ = [
     "DataFormatError",
     "DestinationLookupError",
@@ -62,5 +75,6 @@ __all__ = [
     "I2CPError",
     "I2CPProtocolError",
     "InvalidStateError",
+    "NonI2PHostError",
     "SessionRefusedError",
 ]

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
+from i2p_streaming.errors import NonI2PHostError
+
 __all__ = ["NonI2PHostError", "check_i2p_host", "is_i2p_host", "missing_extra"]
-
-
-class NonI2PHostError(ValueError):
-    """A URL's host is not an I2P name (``NAME.i2p`` or ``….b32.i2p``) and no fallback was
-    given: the request was refused before any connection was made."""
-
-    def __init__(self, host: str) -> None:
-        super().__init__(
-            f"{host!r} is not an I2P host (expected NAME.i2p or ....b32.i2p): refused, "
-            "nothing was connected; pass a fallback to send other hosts elsewhere"
-        )
-        self.host = host
 
 
 def is_i2p_host(host: str) -> bool:
