@@ -201,3 +201,48 @@ async def test_serve_asgi_runs_until_cancelled(pair: tuple[Session, Session]) ->
     assert app.state.events == ["startup", "shutdown"]
     with pytest.raises(TypeError, match="no host="):
         ASGIServer(app, server, host="0.0.0.0")
+
+
+async def test_h11_and_wsproto_protocol_classes(pair: tuple[Session, Session]) -> None:
+    """The other uvicorn protocol pair (the default is httptools and websockets here)."""
+    client, server = pair
+    site = ASGIServer(starlette_app(), server, 80, http="h11", ws="wsproto", log_level="warning")
+    await site.start()
+    try:
+        async with aiohttp.ClientSession(connector=I2PConnector(client)) as http:
+            async with http.get(f"http://{server.b32}/hello?n=2") as r:
+                assert (await r.json())["n"] == 2
+            async with http.ws_connect(f"http://{server.b32}/ws") as ws:
+                await ws.send_str("w")
+                assert (await ws.receive(timeout=20)).data == "echo:w"
+    finally:
+        await site.stop()
+
+
+async def test_read_timeouts_are_httpx_read_timeouts(
+    router: RouterTarget, pair: tuple[Session, Session]
+) -> None:
+    client, server = pair
+    gate, entered = asyncio.Event(), asyncio.Event()
+    site = ASGIServer(gated_app(gate, entered), server, 80, log_level="warning")
+    await site.start()
+    url = f"http://{server.b32}/slow"
+    try:
+        async with httpx.AsyncClient(transport=AsyncI2PTransport(client)) as http:
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get(url, timeout=httpx.Timeout(20, read=0.3))
+
+        def blocking() -> None:
+            with (
+                sync_create(address(router)) as session,
+                httpx.Client(transport=I2PTransport(session)) as http,
+            ):
+                with pytest.raises(httpx.ReadTimeout):
+                    http.get(url, timeout=httpx.Timeout(20, read=0.3))
+                with pytest.raises(httpx.ConnectError, match=r"nosuch\.i2p"):
+                    http.get("http://nosuch.i2p/", timeout=20)
+
+        await asyncio.to_thread(blocking)
+    finally:
+        gate.set()
+        await site.stop()
