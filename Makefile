@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/core.py
 	$(BIN)/python benchmarks/transfer.py --i2pd $(BENCH_ARGS)
 	PYTHONPATH=src $(BIN)/python benchmarks/pingpong.py
+	PYTHONPATH=src $(BIN)/python benchmarks/web.py
 
 # Loss recovery / congestion control on I2P-like paths (issue 12), simulated time; JSON on
 # stdout, table on stderr. PATHS_ARGS e.g. --quick, --real, --cells rtt300-loss1 --seeds 5.
