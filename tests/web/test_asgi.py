@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import httpx
@@ -246,3 +247,20 @@ async def test_read_timeouts_are_httpx_read_timeouts(
     finally:
         gate.set()
         await site.stop()
+
+
+async def test_start_failures_undo_the_lifespan(pair: tuple[Session, Session]) -> None:
+    _, server = pair
+    taken = await server.create_server(asyncio.Protocol, 80)
+    app = starlette_app()
+    with pytest.raises(OSError, match="already has a server"):
+        await ASGIServer(app, server, 80, log_level="critical").start()
+    assert app.state.events == ["startup", "shutdown"]  # the port was taken: startup undone
+    taken.close()
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    with pytest.raises(RuntimeError, match="lifespan startup"):
+        await ASGIServer(broken, server, 80, lifespan="on", log_level="critical").start()

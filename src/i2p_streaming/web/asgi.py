@@ -102,15 +102,42 @@ class _I2PHeaders:
         await self._app(scope, receive, send)
 
 
+class _Config(uvicorn.Config):
+    """uvicorn's configuration with the header middleware outside every middleware uvicorn
+    adds when it loads the application."""
+
+    def __init__(self, app: Any, peers: PeerTable, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.peers = peers
+
+    def load(self) -> None:
+        super().load()
+        self.loaded_app = _I2PHeaders(self.loaded_app, self.peers)
+
+
 class _Uvicorn(uvicorn.Server):
     """uvicorn's server with its listening socket replaced by a session's stream server."""
 
-    def __init__(self, config: uvicorn.Config, session: Session, port: int) -> None:
+    def __init__(self, config: _Config, session: Session, port: int) -> None:
         super().__init__(config)
         self.session = session
         self.port = port
-        self.peers = PeerTable()
+        self.peers = config.peers
         self.stream_server: StreamServer | None = None
+
+    async def begin(self) -> None:
+        """Run the lifespan startup, then start accepting."""
+        self.lifespan = self.config.lifespan_class(self.config)
+        await self.startup()
+
+    def request_exit(self) -> None:
+        """Make the main loop end (then :meth:`shutdown`)."""
+        self.should_exit = True
+
+    def stop_accepting(self) -> None:
+        """Close the stream server (new streams are refused; open ones continue)."""
+        if self.stream_server is not None:
+            self.stream_server.close()
 
     async def startup(self, sockets: Any = None) -> None:
         await self.lifespan.startup()
@@ -126,9 +153,13 @@ class _Uvicorn(uvicorn.Server):
             )
             return _PeerTap(inner, self.peers)
 
-        self.stream_server = await self.session.create_server(
-            create_protocol, self.port, backlog=config.backlog
-        )
+        try:
+            self.stream_server = await self.session.create_server(
+                create_protocol, self.port, backlog=config.backlog
+            )
+        except BaseException:
+            await self.lifespan.shutdown()
+            raise
         self.servers = [self.stream_server]  # type: ignore[list-item]
         self.started = True
 
@@ -150,11 +181,9 @@ class ASGIServer:
                 raise TypeError(f"serve_asgi takes no {name}= (the server listens on a session)")
         uvicorn_options.setdefault("proxy_headers", False)
         uvicorn_options.setdefault("log_config", None)
-        config = uvicorn.Config(app, **uvicorn_options)
-        config.load()
+        config = _Config(app, PeerTable(), **uvicorn_options)
+        config.load()  # a bad app or option fails here, not in start()
         self._server = _Uvicorn(config, session, port)
-        # the header middleware goes outside every middleware uvicorn added
-        config.loaded_app = _I2PHeaders(config.loaded_app, self._server.peers)
         self._main: asyncio.Task[None] | None = None
         self.session = session
         self.port = port
@@ -185,9 +214,8 @@ class ASGIServer:
         application failed its startup, ``OSError`` when the port already has a server."""
         if self._main is not None:
             raise RuntimeError("the ASGI server was started already")
-        self._server.lifespan = self._server.config.lifespan_class(self._server.config)
         warn_if_slow(self.session.options, f"ASGI server on port {self.port}")
-        await self._server.startup()
+        await self._server.begin()
         self._main = asyncio.create_task(self._server.main_loop(), name="i2p-asgi-main")
 
     async def stop(self) -> None:
@@ -195,9 +223,8 @@ class ASGIServer:
         main, self._main = self._main, None
         if main is None:
             return
-        self._server.should_exit = True
-        if self._server.stream_server is not None:  # stop accepting at once
-            self._server.stream_server.close()
+        self._server.request_exit()
+        self._server.stop_accepting()  # at once: the main loop ends within 0.1 s
         with contextlib.suppress(asyncio.CancelledError):
             await main
         await self._server.shutdown()
@@ -209,7 +236,7 @@ class ASGIServer:
 
     def exit(self) -> None:
         """Ask the server to stop: :meth:`wait` and :meth:`serve` return after shutdown."""
-        self._server.should_exit = True
+        self._server.request_exit()
 
     async def serve(self) -> None:
         """:meth:`start`, run until :meth:`exit` or cancellation, then :meth:`stop`."""
