@@ -23,11 +23,11 @@ $(STAMP): pyproject.toml
 	touch $(RUNTIME) $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks fuzz
-	$(BIN)/ruff format --check src tests benchmarks fuzz
+	$(BIN)/ruff check src tests benchmarks fuzz examples
+	$(BIN)/ruff format --check src tests benchmarks fuzz examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src tests fuzz benchmarks
+	$(BIN)/mypy --strict src tests fuzz benchmarks examples
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/core.py
 	$(BIN)/python benchmarks/transfer.py --i2pd $(BENCH_ARGS)
 	PYTHONPATH=src $(BIN)/python benchmarks/pingpong.py
+	PYTHONPATH=src $(BIN)/python benchmarks/web.py
 
 # Loss recovery / congestion control on I2P-like paths (issue 12), simulated time; JSON on
 # stdout, table on stderr. PATHS_ARGS e.g. --quick, --real, --cells rtt300-loss1 --seeds 5.

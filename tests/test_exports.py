@@ -19,6 +19,7 @@ USER_FACING = [
     "I2CPError",
     "I2CPProtocolError",
     "InvalidStateError",
+    "NonI2PHostError",
     "SessionRefusedError",
     "StreamOptions",
     "UnknownOptionWarning",

@@ -23,6 +23,7 @@ from i2p_streaming.errors import (
     I2CPError,
     I2CPProtocolError,
     InvalidStateError,
+    NonI2PHostError,
     SessionRefusedError,
     UnknownOptionWarning,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "I2CPError",
     "I2CPProtocolError",
     "InvalidStateError",
+    "NonI2PHostError",
     "PrivateKeys",
     "Session",
     "SessionRefusedError",

@@ -65,6 +65,19 @@ class DatagramTooLarge(ValueError):
     names the payload's size and the largest payload of that kind from that destination."""
 
 
+class NonI2PHostError(ValueError):
+    """A URL's host is not an I2P name (``NAME.i2p`` or ``….b32.i2p``) and no fallback was
+    given to the web clients (:mod:`i2p_streaming.web`): the request was refused before any
+    connection was made."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"{host!r} is not an I2P host (expected NAME.i2p or ....b32.i2p): refused, "
+            "nothing was connected; pass a fallback to send other hosts elsewhere"
+        )
+        self.host = host
+
+
 __all__ = [
     "DataFormatError",
     "DatagramTooLarge",
@@ -73,6 +86,7 @@ __all__ = [
     "I2CPError",
     "I2CPProtocolError",
     "InvalidStateError",
+    "NonI2PHostError",
     "SessionRefusedError",
     "UnknownOptionWarning",
 ]

@@ -4,7 +4,8 @@
 MyHTTPHandler)`` in a thread of its own) runs one thread per accepted stream; handlers get a
 :class:`~i2p_streaming.sync.socket.StreamSocket` as ``request`` and ``(peer b32, peer port)``
 as ``client_address``, exactly as a ``socketserver.TCPServer`` would give them a socket and
-an ``(ip, port)``.
+an ``(ip, port)``. ``wsgiref.simple_server.WSGIRequestHandler``
+works too: the server has wsgiref's ``base_environ``, ``get_app`` and ``set_app``.
 """
 
 from __future__ import annotations
@@ -30,22 +31,61 @@ class RequestServer:
     ``RequestHandlerClass(request, client_address, server)`` runs in a daemon thread per
     stream; the stream is half-closed and closed after the handler returns. ``serve_forever``
     returns after :meth:`shutdown` (from another thread); ``server_close`` closes the
-    listener. ``server_address``/``server_name``/``server_port`` describe our end."""
+    listener. ``server_address``/``server_name``/``server_port`` describe our end.
+
+    ``max_threads`` bounds the handler threads: at the bound, no stream is accepted until a
+    handler ends (new streams wait in the listener's backlog). ``app`` is the WSGI
+    application a ``wsgiref`` handler runs (``get_app``/``set_app``)."""
 
     #: Handlers (e.g. ``StreamRequestHandler.timeout``) may read these like socketserver's.
     timeout: float | None = None
     daemon_threads = True
 
-    def __init__(self, listener: Listener, handler_class: Any) -> None:
+    def __init__(
+        self,
+        listener: Listener,
+        handler_class: Any,
+        *,
+        max_threads: int | None = None,
+        app: Any = None,
+    ) -> None:
+        if max_threads is not None and max_threads < 1:
+            raise ValueError(f"max_threads must be at least 1, not {max_threads!r}")
         self.listener = listener
         self.RequestHandlerClass = handler_class
         self.server_address = listener.getsockname()
         self.server_name, self.server_port = self.server_address
+        self.max_threads = max_threads
+        self._slots = None if max_threads is None else threading.BoundedSemaphore(max_threads)
+        self.application = app
+        self.base_environ: dict[str, str] = {}
+        self.setup_environ()
         self._shutdown = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
         self._threads: set[threading.Thread] = set()
 
+    # ------------------------------------------------------------------ wsgiref's server API
+    def setup_environ(self) -> None:
+        """Fill :attr:`base_environ` as ``wsgiref.simple_server.WSGIServer`` does (our b32 is
+        the server name)."""
+        self.base_environ = {
+            "SERVER_NAME": self.server_name,
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PORT": str(self.server_port),
+            "REMOTE_HOST": "",
+            "CONTENT_LENGTH": "",
+            "SCRIPT_NAME": "",
+        }
+
+    def get_app(self) -> Any:
+        """The WSGI application ``wsgiref`` handlers run."""
+        return self.application
+
+    def set_app(self, application: Any) -> None:
+        self.application = application
+
+    # ------------------------------------------------------------------ serving
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Accept and handle streams until :meth:`shutdown` (checked every
         ``poll_interval`` s) or until the listener is closed."""
@@ -64,11 +104,17 @@ class RequestServer:
 
     def handle_request(self, timeout: float | None = None) -> bool:
         """Accept one stream (waiting up to ``timeout``) and start its handler thread;
-        False when none came in time."""
+        False when none came in time (or every handler thread is busy)."""
+        if self._slots is not None and not self._slots.acquire(timeout=timeout):
+            return False
         try:
             sock, address = self.listener.accept(timeout)
         except TimeoutError:
+            self._release_slot()
             return False
+        except BaseException:
+            self._release_slot()
+            raise
         thread = threading.Thread(
             target=self._handle, args=(sock, address), name="i2p-streaming-handler", daemon=True
         )
@@ -84,6 +130,11 @@ class RequestServer:
         finally:
             self.shutdown_request(sock)
             self._threads.discard(threading.current_thread())
+            self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
 
     def finish_request(self, request: StreamSocket, client_address: tuple[str, int]) -> None:
         self.RequestHandlerClass(request, client_address, self)
@@ -95,6 +146,15 @@ class RequestServer:
 
     def handle_error(self, request: StreamSocket, client_address: tuple[str, int]) -> None:
         log.exception("handler for %s port %d failed", *client_address)
+
+    @property
+    def active_threads(self) -> int:
+        """Handler threads running now."""
+        return len(self._threads)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until :meth:`serve_forever` has returned; False on timeout."""
+        return self._stopped.wait(timeout)
 
     def shutdown(self) -> None:
         """Stop :meth:`serve_forever` and wait for it (call from another thread)."""
@@ -117,10 +177,17 @@ class RequestServer:
         self.server_close()
 
 
-def serve(listener: Listener, handler_class: Any) -> RequestServer:
+def serve(
+    listener: Listener,
+    handler_class: Any,
+    *,
+    max_threads: int | None = None,
+    app: Any = None,
+) -> RequestServer:
     """Start a :class:`RequestServer` for ``handler_class`` on ``listener`` in a daemon
-    thread and return it (stop with ``server.shutdown(); server.server_close()``)."""
-    server = RequestServer(listener, handler_class)
+    thread and return it (stop with ``server.shutdown(); server.server_close()``).
+    ``max_threads`` and ``app`` as for :class:`RequestServer`."""
+    server = RequestServer(listener, handler_class, max_threads=max_threads, app=app)
     started = threading.Event()
 
     def run() -> None:

@@ -156,6 +156,12 @@ class StreamSocket:
                 raise TimeoutError(f"recv timed out after {timeout:g} s")
             p.cond.wait(remaining)
 
+    def recv_ready(self) -> bool:
+        """True if ``recv`` would return at once (data, end of input or an error waits)."""
+        p = self._proto
+        with p.cond:
+            return bool(p.buffer or p.eof or p.lost or self._shut_rd or self._released)
+
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Up to ``bufsize`` bytes; ``b""`` at end of input (peer CLOSE or shutdown(SHUT_RD))."""
         if bufsize < 0:
