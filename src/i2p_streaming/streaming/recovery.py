@@ -8,7 +8,6 @@ from __future__ import annotations
 
 __all__ = [
     "CLOSE_GIVE_UP_SENDS",
-    "FAST_RETRANSMIT_NACKS",
     "MAX_PERSIST_INTERVAL",
     "MAX_RESEND_BURST",
     "MAX_SEQ_SPAN",
@@ -23,7 +22,6 @@ __all__ = [
     "UNCHOKE_RESEND",
 ]
 
-FAST_RETRANSMIT_NACKS = 2
 #: Most sequence numbers we run past the oldest unacked packet (Java 128, B.5, stops a
 #: 128-packet window at every hole); a peer that chokes us lowers it to SAFE_SEQ_SPAN.
 MAX_SEQ_SPAN = 240
