@@ -133,6 +133,7 @@ def test_pacing_spreads_a_burst_and_is_off_on_a_fast_path() -> None:
         burst += 1
     assert burst == window // 8  # after an idle period: the bucket of a 128-packet window
     release = p.release_at
+    assert release is not None
     assert release == pytest.approx(5.0 + srtt / (1.25 * window))  # then one per 1 / rate
     assert not p.admit(release - 1e-4, window, srtt, False)
     assert p.admit(release, window, srtt, False)
