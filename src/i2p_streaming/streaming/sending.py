@@ -27,7 +27,14 @@ from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_pl
 from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
-from i2p_streaming.streaming.recovery import MAX_SEQ_SPAN, SAFE_SEQ_SPAN, UNCHOKE_RESEND
+from i2p_streaming.streaming.recovery import (
+    ACK_REQUEST_EVERY,
+    JAVA_ACCEPT_AHEAD,
+    MAX_SEQ_SPAN,
+    PROBE_SEQ_SPAN,
+    SAFE_SEQ_SPAN,
+    UNCHOKE_RESEND,
+)
 from i2p_streaming.streaming.sendbuffer import SendBuffer
 from i2p_streaming.streaming.sendtimer import RetransmitTimer
 from i2p_streaming.streaming.signed import encode_signed_packet
@@ -58,6 +65,7 @@ class SendPath(RetransmitTimer):
         "_share",
         "_span",
         "_stream_id",
+        "_unasked",
         "buffer",
         "bytes_sent",
         "cc",
@@ -106,6 +114,7 @@ class SendPath(RetransmitTimer):
         self._loss = LossDetector()
         self._missing: list[SentPacket] = []  # what the peer's latest ack NACKed
         self._pacer = Pacer()
+        self._unasked = 0  # data packets sent since the last that asked for a prompt ACK
         self.peer_choked = False
         self._need_syn_reply = not initiator
         self.syn_acked = initiator
@@ -117,7 +126,7 @@ class SendPath(RetransmitTimer):
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
-        self._span = MAX_SEQ_SPAN
+        self._span = PROBE_SEQ_SPAN  # recovery.py: MAX_SEQ_SPAN once the peer holds it
         self._timed_out = -1.0  # the latest RTO expiry
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
@@ -228,6 +237,10 @@ class SendPath(RetransmitTimer):
             cc.on_delivered(len(acked), now)
             if not self.syn_acked and acked[0].seq == 0:
                 self.syn_acked = syn_reply_acked = True
+        if missing and self._span == PROBE_SEQ_SPAN:
+            hole = missing[0].seq  # the peer holds what it acked past it: more than Java?
+            if ack_through - hole >= JAVA_ACCEPT_AHEAD + len(missing):
+                self._span = MAX_SEQ_SPAN
         fast = False
         if missing or self._missing:
             self._missing = missing
@@ -406,13 +419,18 @@ class SendPath(RetransmitTimer):
         else:
             window = self._share.window()
             free = window - len(self.unacked)
-            # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
-            # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
-            delay = (
-                0 if (free < 3 or free < (window + 2) // 3 or not self.buffer.buffered) else None
+            # ask for a prompt ACK when the window is nearly full (Java), when nothing follows
+            # this packet (a lone tail packet must not wait 500 ms and trip the RTO), and on
+            # every window/ACK_REQUEST_EVERY-th packet (recovery.py)
+            ask = (
+                free < 3
+                or free < (window + 2) // 3
+                or not self.buffer.buffered
+                or self._unasked >= window // ACK_REQUEST_EVERY
+                or self._options.interactive  # interactive profile: every data packet asks
             )
-            if self._options.interactive:
-                delay = 0  # interactive profile: every data packet asks for an ACK at once
+            self._unasked = 0 if ask else self._unasked + 1
+            delay = 0 if ask else None
             choke = flow.delay_option()
             if choke is not None:
                 delay = choke

@@ -16,7 +16,8 @@ every loss as congestion (Reno) or clamps its window after loss (Java's Westwood
   is Westwood's: to the estimated bandwidth-delay product (largest recent delivery rate
   x minimum RTT x 9/8), never deeper than half the window, with no cap below the maximum
   window;
-* grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout.
+* grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout;
+  a choke (the peer's buffer is full) does not cut it.
 
 Parallel streams to one peer share one instance (``peers.py``); there is no pacing.
 """
@@ -91,3 +92,7 @@ class TunnelController(WestwoodController):
         self.ssthresh = target
         self.window = min(self.window, target)
         self._acc = 0
+
+    def on_choke(self) -> None:
+        """A choke is the receiver's flow control, not congestion: the send path stops (and
+        lowers its sequence span) while it lasts; the window stays for when it ends."""
