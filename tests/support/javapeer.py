@@ -21,15 +21,26 @@ What it models, per stream (the minimum faithful set of part C):
   0 (the ack sent at once and the next six).
 
 The application reads everything at once. It never sends data or its own CLOSE; a test
-waits for :attr:`JavaStream.complete` (every byte and our CLOSE in order).
+waits for :attr:`JavaStream.complete` (every byte and our CLOSE in order). For a driver
+written for a manager (``benchmarks/pathsim.py``) it queues ``IncomingConnection``,
+``DataReceived`` (zero bytes of the delivered length) and ``PeerClosed`` events and answers
+``stats(id).peer_stream_id``; ``close`` does nothing.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from i2p_streaming.data import Destination, PrivateKeys
-from i2p_streaming.streaming import Event, OutgoingPacket, StreamOptions
+from i2p_streaming.streaming import (
+    DataReceived,
+    Event,
+    IncomingConnection,
+    OutgoingPacket,
+    PeerClosed,
+    StreamOptions,
+)
 from i2p_streaming.streaming.packet import (
     CLOSE,
     DELAY_REQUESTED,
@@ -82,6 +93,10 @@ class JavaStream:
     syn_reply: bytes = b""
 
     @property
+    def peer_stream_id(self) -> int:
+        return self.peer_id
+
+    @property
     def complete(self) -> bool:
         return self.complete_at is not None
 
@@ -97,10 +112,19 @@ class JavaReceiver:
         self._by_peer: dict[tuple[bytes, int], JavaStream] = {}
         self._next_id = 1000
         self._out: list[OutgoingPacket] = []
+        self._events: deque[Event] = deque()
+        self.counters: dict[str, int] = {}
 
     # ------------------------------------------------------------------ manager interface
     def next_event(self) -> Event | None:
-        return None
+        return self._events.popleft() if self._events else None
+
+    def stats(self, stream_id: int) -> JavaStream:
+        """The stream (its ``peer_stream_id`` is our sender's id)."""
+        return self.streams[stream_id]
+
+    def close(self, stream_id: int, now: float) -> None:
+        """The application closes: Java's CLOSE is not modelled."""
 
     def get_timer(self) -> float | None:
         times = [t for s in self.streams.values() for t in (s.next_ack, s.dup_at) if t is not None]
@@ -158,6 +182,7 @@ class JavaReceiver:
         head = (s.peer_id, s.own_id, 0, 0, [], SYNCHRONIZE, 0)
         s.syn_reply, _ = encode_signed_packet(self.keys, self.options, head, b"", None)
         s.syn_reply_at = now
+        self._events.append(IncomingConnection(s.own_id, s.peer, s.src_port, s.dst_port))
         self._emit(s, s.syn_reply, now)
 
     def _can_accept(self, s: JavaStream, seq: int, size: int) -> bool:
@@ -205,17 +230,21 @@ class JavaReceiver:
             self._ack(s, now)
             s.next_ack = None
 
-    @staticmethod
-    def _store(s: JavaStream, seq: int, size: int, flags: int, now: float = 0.0) -> None:
+    def _store(self, s: JavaStream, seq: int, size: int, flags: int, now: float) -> None:
         s.pending[seq] = size
         if flags & CLOSE:
             s.close_seq = seq
         s.highest = max(s.highest, seq)
+        delivered = 0
         while s.in_order + 1 in s.pending:
             s.in_order += 1
-            s.received += s.pending.pop(s.in_order)
+            delivered += s.pending.pop(s.in_order)
+        if delivered:
+            s.received += delivered
+            self._events.append(DataReceived(s.own_id, bytes(delivered)))
         if s.close_seq >= 0 and s.in_order >= s.close_seq and s.complete_at is None:
             s.complete_at = now
+            self._events.append(PeerClosed(s.own_id))
 
     def _ack(self, s: JavaStream, now: float) -> None:
         holes = [q for q in range(s.in_order + 1, s.highest) if q not in s.pending]
