@@ -125,20 +125,20 @@ def test_pacing_spreads_a_burst_and_is_off_on_a_fast_path() -> None:
     p = Pacer()
     srtt, window = 0.3, 128
     burst = 0
-    while p.admit(0.0, window, srtt, False):
+    while p.admit(0.0, window, srtt):
         burst += 1
     assert burst == PACING_BURST  # a new stream's bucket
     burst = 0
-    while p.admit(5.0, window, srtt, False):
+    while p.admit(5.0, window, srtt):
         burst += 1
     assert burst == window // 8  # after an idle period: the bucket of a 128-packet window
     release = p.release_at
     assert release is not None
-    assert release == pytest.approx(5.0 + srtt / (1.25 * window))  # then one per 1 / rate
-    assert not p.admit(release - 1e-4, window, srtt, False)
-    assert p.admit(release, window, srtt, False)
+    assert release == pytest.approx(5.0 + srtt / (2.0 * window))  # then one per 1 / rate
+    assert not p.admit(release - 1e-4, window, srtt)
+    assert p.admit(release, window, srtt)
     fast = Pacer()
-    assert all(fast.admit(0.0, window, 0.002, False) for _ in range(1000))  # local router
+    assert all(fast.admit(0.0, window, 0.002) for _ in range(1000))  # local router
 
 
 def test_a_full_window_never_leaves_in_one_burst(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:

@@ -369,7 +369,6 @@ class SendPath(RetransmitTimer):
         pacer = self._pacer
         pacer.cancel()
         srtt = self._rtt.srtt
-        slow = self.cc.window < self.cc.ssthresh
         while len(unacked) < limit:
             if unacked and (
                 self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
@@ -381,7 +380,7 @@ class SendPath(RetransmitTimer):
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
             elif not self.close_requested or self.close_seq >= 0:
                 break
-            if not pacer.admit(now, window, srtt, slow):
+            if not pacer.admit(now, window, srtt):
                 break  # pacing.py: the next one at pacer.release_at
             flags = 0
             payload = self.buffer.take(self.mtu)

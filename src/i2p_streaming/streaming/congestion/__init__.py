@@ -36,8 +36,6 @@ class CongestionController(Protocol):
     """What a connection needs from a congestion controller."""
 
     window: int
-    #: below it the controller is in slow start (pacing.py paces faster there)
-    ssthresh: int
 
     def on_ack(self, acked: int, now: float) -> None:
         """``acked`` (>0) packets were newly acknowledged without a congestion signal."""
