@@ -106,10 +106,10 @@ def test_sender_against_javas_ack_rules(
     # No send stall beyond one RTO (the NACKed holes are resent without waiting for one).
     assert java.max_gap <= java.rto
     # Goodput: Java holds at most 130 packets behind a hole, and a hole lasts ~1.5 RTT plus
-    # its ack delays (min(120 ms, RTT/8) twice), so at 1-3 % loss (a hole in most round trips
-    # of a 128-packet window) the sender must pause behind it: about 0.65-0.8 of the goodput
-    # into our receiver (which holds 255 ahead), where the issue measured 1/6-1/2 before.
-    assert ours.done_at / java.done_at >= 0.55
+    # its ack delays (min(120 ms, RTT/8) twice), so in the round trips with a hole the sender
+    # must pause behind it (our receiver holds 255 ahead): 0.82-0.86 of the goodput into
+    # our receiver here, where the issue measured 1/6-1/2 before (0.9 is not reachable).
+    assert ours.done_at / java.done_at >= 0.78
 
 
 def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(

@@ -389,11 +389,16 @@ class SendPath(RetransmitTimer):
                 self.close_seq = self.next_seq
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out, acks)
+            # the last packet before the window or the span stops us asks for a prompt ACK
+            stop = len(unacked) >= limit or self.next_seq - next(iter(unacked)) >= span
+            sent |= self._transmit(e, now, out, acks, stop)
         return sent
 
-    def _transmit(self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks) -> bool:
-        """Encode ``e`` with the acks and append it to ``out``; True if it carried acks."""
+    def _transmit(
+        self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks, last: bool = True
+    ) -> bool:
+        """Encode ``e`` with the acks and append it to ``out``; True if it carried acks.
+        ``last``: nothing else can follow it now (it asks for a prompt ACK)."""
         peer_id, ack_through, nacks, flow = acks
         flags = e.flags
         carries_acks = ack_through >= 0
@@ -419,10 +424,12 @@ class SendPath(RetransmitTimer):
             window = self._share.window()
             free = window - len(self.unacked)
             # ask for a prompt ACK when the window is nearly full (Java), when nothing follows
-            # this packet (a lone tail packet must not wait 500 ms and trip the RTO), and on
-            # every window/ACK_REQUEST_EVERY-th packet (recovery.py)
+            # this packet (a tail packet, or the last before the window or the sequence span
+            # stops us, must not wait 500 ms and trip the RTO), and on every
+            # window/ACK_REQUEST_EVERY-th packet (recovery.py)
             ask = (
-                free < 3
+                last
+                or free < 3
                 or free < (window + 2) // 3
                 or not self.buffer.buffered
                 or self._unasked >= window // ACK_REQUEST_EVERY
