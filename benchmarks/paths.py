@@ -424,6 +424,13 @@ def table(results: dict[str, Metrics]) -> str:
     return "\n".join(lines)
 
 
+def _median(value: object) -> float | None:
+    """A summarised metric's median (a bare number for a one-run cell)."""
+    if isinstance(value, dict):
+        value = value.get("median")
+    return float(value) if isinstance(value, int | float) else None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a subset (< 60 s of CPU)")
@@ -466,9 +473,9 @@ def main(argv: list[str] | None = None) -> None:
             c0 = time.process_time()
             runs = [run_sim(cell, s, "java-rules") for s in range(cell.seeds)]
             java[cell.name] = summarise(cell, runs)
-            ours_share = results[cell.name].get("steady_share")
-            java_share = java[cell.name].get("steady_share")
-            if isinstance(ours_share, float) and isinstance(java_share, float) and ours_share:
+            ours_share = _median(results[cell.name].get("steady_share"))
+            java_share = _median(java[cell.name].get("steady_share"))
+            if ours_share and java_share:
                 java[cell.name]["steady_vs_ours"] = rounded(java_share / ours_share)
             log(f"{cell.name} (java-rules): {time.process_time() - c0:.1f} s CPU")
     sim_cpu = time.process_time() - cpu0
