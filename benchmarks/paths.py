@@ -1,6 +1,7 @@
 """Loss recovery and congestion control on I2P-like paths (issue 12); prints JSON.
 
     python benchmarks/paths.py [--quick] [--real] [--cells NAME,...] [--seeds N] [--json FILE]
+                               [--peer ours|java-rules]
 
 Simulated time (default): the sans-I/O core over the router's own impairment engine
 (``pathsim.py``), one seed string per cell and run. ``--real`` adds a short real-time set
@@ -17,6 +18,11 @@ with the same horizon. Definitions (docs/benchmarks.md):
   ``unneeded``: retransmissions of a sequence number whose earlier copy got through the path
   (spurious: the data was not lost); ``after_timer``: retransmissions right after a timer;
 * stall: a gap of more than max(1 s, 3 RTT) between two arrivals on one stream.
+
+``--peer java-rules`` runs every cell a second time with the receiving side replaced by a
+receiver that follows Java I2P's ack, NACK and choke rules (``tests/support/javapeer.py``,
+issue 19) and prints both tables; the JSON gains ``cells_java_rules`` and, per cell, the
+ratio of the two steady shares.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support (--peer)
 
 from pathsim import (
     WIRE_OVERHEAD,
@@ -154,8 +161,13 @@ def ceiling_of(cell: Cell, mtu: int = PAYLOAD) -> float:
     return per_rtt if cell.path.rate is None else min(per_rtt, cell.path.rate)
 
 
-def run_sim(cell: Cell, seed: int) -> Metrics:
-    """One simulated run of ``cell``."""
+def run_sim(cell: Cell, seed: int, peer: str = "ours") -> Metrics:
+    """One simulated run of ``cell`` (``peer``: ``ours`` or ``java-rules``, the receiver)."""
+    server = None
+    if peer == "java-rules":
+        from tests.support.javapeer import JavaReceiver
+
+        server = JavaReceiver
     flows = [Flow(cell.size) for _ in range(cell.streams)]
     sampler = Sampler(WINDOW)
     stall = max(1.0, 3 * cell.path.rtt)
@@ -167,6 +179,7 @@ def run_sim(cell: Cell, seed: int) -> Metrics:
         stall_gap=stall,
         sample_every=cell.path.rtt if single else None,
         on_sample=sampler if single else None,
+        server=server,
     )
     cpu0 = time.process_time()
     sim.run(cell.limit)
@@ -411,6 +424,13 @@ def table(results: dict[str, Metrics]) -> str:
     return "\n".join(lines)
 
 
+def _median(value: object) -> float | None:
+    """A summarised metric's median (a bare number for a one-run cell)."""
+    if isinstance(value, dict):
+        value = value.get("median")
+    return float(value) if isinstance(value, int | float) else None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a subset (< 60 s of CPU)")
@@ -419,6 +439,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="runs per lossy cell (3)")
     parser.add_argument("--json", default="", help="write JSON here (default stdout)")
     parser.add_argument("--list", action="store_true", help="list the cells and exit")
+    parser.add_argument(
+        "--peer",
+        choices=("ours", "java-rules"),
+        default="ours",
+        help="java-rules: also run each cell into a receiver with Java's ack rules",
+    )
     args = parser.parse_args(argv)
     chosen = cells(args.seeds, args.quick)
     if args.list:
@@ -439,6 +465,19 @@ def main(argv: list[str] | None = None) -> None:
         c0 = time.process_time()
         results[cell.name] = summarise(cell, [run_sim(cell, s) for s in range(cell.seeds)])
         log(f"{cell.name}: {time.process_time() - c0:.1f} s CPU")
+    java: dict[str, Metrics] = {}
+    if args.peer == "java-rules":
+        for cell in chosen:
+            if cell.kind == "connect" or cell.streams > 1:
+                continue  # the model accepts streams, but these cells measure our receiver
+            c0 = time.process_time()
+            runs = [run_sim(cell, s, "java-rules") for s in range(cell.seeds)]
+            java[cell.name] = summarise(cell, runs)
+            ours_share = _median(results[cell.name].get("steady_share"))
+            java_share = _median(java[cell.name].get("steady_share"))
+            if ours_share and java_share:
+                java[cell.name]["steady_vs_ours"] = rounded(java_share / ours_share)
+            log(f"{cell.name} (java-rules): {time.process_time() - c0:.1f} s CPU")
     sim_cpu = time.process_time() - cpu0
     report: Metrics = {
         "benchmark": "paths",
@@ -451,6 +490,10 @@ def main(argv: list[str] | None = None) -> None:
         "cells": results,
     }
     log(table(results))
+    if java:
+        report["cells_java_rules"] = java
+        log("into the Java-rules receiver (tests/support/javapeer.py), same paths and seeds:")
+        log(table(java))
     if args.real:
         report["real"] = run_real(args.seeds)
     text = json.dumps(report, indent=1)

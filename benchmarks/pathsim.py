@@ -142,7 +142,9 @@ class Simulation:
     """A client and a server manager joined by ``path``; run :meth:`run` once.
 
     ``on_sample(sim, now)`` is called every ``sample_every`` simulated seconds while the run
-    lasts (diagnostics that poll the public stats).
+    lasts (diagnostics that poll the public stats). ``server(keys)`` builds the receiving
+    side instead of a listening manager (anything with a manager's interface, e.g. the
+    Java-rules receiver of ``tests/support/javapeer.py``).
     """
 
     def __init__(
@@ -155,6 +157,7 @@ class Simulation:
         stall_gap: float = 2.0,
         sample_every: float | None = None,
         on_sample: Callable[[Simulation, float], None] | None = None,
+        server: Callable[[PrivateKeys], Any] | None = None,
     ) -> None:
         ka, kb = _keys()
         self.path = path
@@ -163,8 +166,11 @@ class Simulation:
         self.engine = ImpairmentEngine(path.impairments(), random.Random(f"engine:{seed}"))
         opts = options or StreamOptions()
         self.client = StreamManager(ka, opts, rng=random.Random(f"client:{seed}"))
-        self.server = StreamManager(kb, opts, rng=random.Random(f"server:{seed}"))
-        self.server.listen(0, backlog=1024)
+        if server is None:
+            self.server = StreamManager(kb, opts, rng=random.Random(f"server:{seed}"))
+            self.server.listen(0, backlog=1024)
+        else:  # another receiver with a manager's interface (--peer java-rules)
+            self.server = server(kb)
         self.managers = (self.client, self.server)
         self._hash = (ka.destination.hash, kb.destination.hash)
         self._index = {ka.destination: 0, kb.destination: 1}

@@ -328,8 +328,10 @@ def _window_after_one_loss(keys_a: PrivateKeys, keys_b: PrivateKeys, controller:
 
 
 def test_congestion_control_is_chosen_by_name(keys_a: PrivateKeys, keys_b: PrivateKeys) -> None:
-    # one random loss on an uncongested path: Westwood keeps the window, Reno halves it
-    assert _window_after_one_loss(keys_a, keys_b, "westwood") >= 60
+    # one random loss on an uncongested path: Westwood keeps most of the window (its cut to
+    # the delivery rate x min RTT: paced slow start has no back-to-back bursts that read as a
+    # rate above the window's, 53 of 65 here), Reno halves it
+    assert _window_after_one_loss(keys_a, keys_b, "westwood") >= 48
     assert _window_after_one_loss(keys_a, keys_b, "reno") <= 33
     opts = StreamOptions.from_properties({"i2p.streaming.congestionControl": "Reno"})
     assert opts.congestion_control == "reno"

@@ -31,6 +31,8 @@ class Impairment:
     blackhole: bool = False
     blackhole_from: float | None = None
     rate: float = 0.0  # bytes per second per direction; 0: no cap
+    #: the extra delay of a reordered packet; None: random, up to 4 x (delay + jitter + 10 ms)
+    reorder_delay: float | None = None
 
 
 @dataclass
@@ -118,7 +120,8 @@ class FakeLink:
             if imp.jitter:
                 at += rng.random() * imp.jitter
             if imp.reorder and rng.random() < imp.reorder:
-                at += rng.random() * 4 * (imp.delay + imp.jitter + 0.01)
+                late = imp.reorder_delay
+                at += rng.random() * 4 * (imp.delay + imp.jitter + 0.01) if late is None else late
             heapq.heappush(self.queue, (at, next(self.tie), Delivery(sender, receiver, pkt, at)))
 
     def next_time(self) -> float | None:

@@ -282,7 +282,7 @@ class Connection:
         send, recv = self.send, self.recv
         best: float | None = None
         timers = (
-            send.rto_deadline,
+            send.deadline(),
             recv.ack_deadline,
             recv.idle_ack_at,
             self._connect_deadline,
@@ -338,6 +338,8 @@ class Connection:
             self.reset(now, f"no answer from {self.peer.b32} to a keep-alive within {wait:g} s")
             return
         send = self.send
+        if send.on_timer(now):  # loss re-check, pacing release
+            ctx.mark_dirty(self)
         if send.rto_deadline is not None and now >= send.rto_deadline:
             result = send.on_rto(now, self.recv.peer_closed, self._last_heard)
             if result == recovery.RTO_FLUSH:

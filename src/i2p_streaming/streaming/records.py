@@ -69,7 +69,7 @@ class SentPacket:
     """A packet we sent (or will send) that needs an ack; re-encoded at every transmission.
 
     Held by the send path (``sending.SendPath``); ``sends``, ``nacks`` and the times change
-    only through :meth:`transmitted`, :meth:`nacked` and :meth:`mark_fast`."""
+    only through :meth:`transmitted`, :meth:`reported_missing` and :meth:`mark_fast`."""
 
     __slots__ = ("fast", "first_sent", "flags", "last_sent", "nacks", "payload", "sends", "seq")
 
@@ -85,7 +85,7 @@ class SentPacket:
 
     def transmitted(self, now: float) -> bool:
         """One more copy went out at ``now``; True for the first. A resend clears the NACK
-        count: later NACKs must show that this copy was lost too."""
+        count: only later NACKs can show that this copy was lost too."""
         self.sends += 1
         self.last_sent = now
         if self.sends == 1:
@@ -94,13 +94,10 @@ class SentPacket:
         self.nacks = 0
         return False
 
-    def nacked(self, newest_acked_send: float) -> int:
-        """The peer NACKed it; return the NACK count. A NACK of a resent packet counts only
-        once the peer acked a packet sent after that resend (``newest_acked_send``): then, on
-        FIFO tunnels, the resend itself was lost."""
-        if self.sends == 1 or self.last_sent < newest_acked_send:
-            self.nacks += 1
-        return self.nacks
+    def reported_missing(self) -> None:
+        """The peer NACKed it (its latest copy may still be on the way: ``loss.py`` decides
+        when it is lost)."""
+        self.nacks += 1
 
     def mark_fast(self) -> bool:
         """Mark it fast-retransmitted; True if it was not already."""

@@ -1,14 +1,16 @@
 """The send path of one stream (:class:`SendPath`, owned by its ``Connection``).
 
 It holds everything about the bytes we send: the send buffer, sequence numbers, the packets
-awaiting their ack, the retransmission (and, while the peer chokes us, persist) timer and the
-congestion controller. It takes the acks and NACKs the peer sends us (RTT samples, fast
-retransmit, congestion signals) and builds our packets into ``out`` (:meth:`SendPath.flush`):
-retransmissions and the new packets the window allows, each carrying the acks the receive
-path hands in. Choke handling of the sender (reference B.14): a choked sender sends at most one
-new packet while nothing is outstanding; each persist-timer expiry probes with the oldest
-unacked packet at an interval doubling up to :data:`MAX_PERSIST_INTERVAL`; when the peer
-unchokes, up to :data:`UNCHOKE_RESEND` of the oldest outstanding packets go again at once.
+awaiting their ack, the timers and the congestion controller. It takes the acks and NACKs
+the peer sends us (RTT samples, loss detection, congestion signals) and builds our packets
+into ``out`` (:meth:`SendPath.flush`): retransmissions and the new packets the window and
+the pacing allow, each carrying the acks the receive path hands in. Its parts: loss
+detection (``loss.py``: a NACKed packet is lost once a later-sent one was acked and a
+reordering window passed), pacing (``pacing.py``), and the retransmission / persist timer
+(``sendtimer.py``). Choke handling of the sender (reference B.14): a choked sender sends at
+most one new packet while nothing is outstanding; persist probes go with the oldest unacked
+packet; when the peer unchokes, up to :data:`UNCHOKE_RESEND` of the oldest outstanding
+packets go again at once.
 """
 
 from __future__ import annotations
@@ -18,28 +20,23 @@ from typing import Any
 from i2p_streaming.data import Destination
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
+from i2p_streaming.streaming.loss import LossDetector
 from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.pacing import Pacer
 from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_plain
 from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
 from i2p_streaming.streaming.recovery import (
-    CLOSE_GIVE_UP_SENDS,
-    FAST_RETRANSMIT_NACKS,
-    MAX_PERSIST_INTERVAL,
-    MAX_RESEND_BURST,
+    ACK_REQUEST_EVERY,
+    JAVA_ACCEPT_AHEAD,
     MAX_SEQ_SPAN,
-    MAX_SYN_RTO,
-    PROBE_COPIES,
-    RTO_CLOSE_ABANDONED,
-    RTO_FLUSH,
-    RTO_GIVE_UP,
-    RTO_IDLE,
-    RTO_PROBES_UNANSWERED,
+    PROBE_SEQ_SPAN,
     SAFE_SEQ_SPAN,
     UNCHOKE_RESEND,
 )
 from i2p_streaming.streaming.sendbuffer import SendBuffer
+from i2p_streaming.streaming.sendtimer import RetransmitTimer
 from i2p_streaming.streaming.signed import encode_signed_packet
 
 __all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
@@ -48,31 +45,27 @@ __all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
 Acks = tuple[int, int, list[int], ReceiveFlow]
 
 
-class SendPath:
+class SendPath(RetransmitTimer):
     """Send buffer, unacked packets, retransmission and congestion state of one stream."""
 
     __slots__ = (
-        "_acked_sent",
-        "_copy_due",
-        "_copy_gap",
         "_ctx",
         "_first_status",
         "_initiator",
         "_local_port",
+        "_loss",
+        "_missing",
         "_need_syn_reply",
         "_options",
+        "_pacer",
         "_peer",
-        "_persist_interval",
-        "_recover",
         "_remote_port",
         "_resend",
         "_rtt",
         "_share",
-        "_silent_probes",
         "_span",
-        "_streak",
         "_stream_id",
-        "_timed_out",
+        "_unasked",
         "buffer",
         "bytes_sent",
         "cc",
@@ -84,7 +77,6 @@ class SendPath:
         "packets_retransmitted",
         "packets_sent",
         "peer_choked",
-        "rto_deadline",
         "syn_acked",
         "unacked",
     )
@@ -119,7 +111,10 @@ class SendPath:
         self._resend: set[int] = set()
         self.rto_deadline: float | None = None
         self._recover = -1
-        self._acked_sent = -1.0  # newest send time of a packet acked after one send
+        self._loss = LossDetector()
+        self._missing: list[SentPacket] = []  # what the peer's latest ack NACKed
+        self._pacer = Pacer()
+        self._unasked = 0  # data packets sent since the last that asked for a prompt ACK
         self.peer_choked = False
         self._need_syn_reply = not initiator
         self.syn_acked = initiator
@@ -131,7 +126,7 @@ class SendPath:
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
-        self._span = MAX_SEQ_SPAN
+        self._span = PROBE_SEQ_SPAN  # recovery.py: MAX_SEQ_SPAN once the peer holds it
         self._timed_out = -1.0  # the latest RTO expiry
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
@@ -196,73 +191,86 @@ class SendPath:
         self.rto_deadline = None
         self._share.gone(self._stream_id, len(self.unacked), True)
         self.unacked.clear()
+        self._missing = []
         self._resend.clear()
         self.buffer.clear()
 
     # ================================================================== what the peer sends us
     def process_ack(self, ack_through: int, nacks: tuple[int, ...], now: float) -> bool:
-        """Take the peer's ack; True when it acked our SYN reply for the first time."""
+        """Take the peer's ack (queues the resends of packets found lost, ``loss.py``); True
+        when it acked our SYN reply for the first time."""
         unacked = self.unacked
         if not unacked or ack_through >= self.next_seq:
             return False
-        resend = self._resend
         nackset = set(nacks) if nacks else None
-        newest = self._acked_sent
-        if nackset is not None and self._rtt.samples:
-            # a copy resent over 1.25 SRTT ago would be acked by now: a NACK means it was lost
-            stale = now - 1.25 * self._rtt.srtt
-            if stale > newest:
-                newest = stale
-        acked: list[int] = []
-        fast = False
-        lost = 0
+        acked: list[SentPacket] = []
+        missing: list[SentPacket] = []
         for seq, e in unacked.items():
             if seq > ack_through:
                 break
             if nackset is not None and seq in nackset:
-                if e.nacked(newest) >= FAST_RETRANSMIT_NACKS and seq not in resend:
-                    resend.add(seq)
-                    lost += 1
-                    if e.mark_fast() and seq > self._recover:
-                        fast = True
-                continue
-            acked.append(seq)
+                e.reported_missing()
+                missing.append(e)
+            else:
+                acked.append(e)
         cc = self.cc
-        if lost:
-            cc.on_loss(lost, now)
+        rtt = self._rtt
+        syn_reply_acked = False
+        if acked:
+            rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
+            self._streak = 0
+            self._copy_due = None
+            # The RTT sample is the newest packet sent once: its arrival triggered this ack
+            # (an older one may have waited for the peer's delayed ack, e.g. Java's 500 ms).
+            youngest = -1.0
+            loss, resend, srtt = self._loss, self._resend, rtt.srtt
+            for e in acked:
+                del unacked[e.seq]
+                resend.discard(e.seq)
+                loss.on_acked(e, now, srtt)
+                if e.sends == 1 and e.first_sent > self._timed_out and e.first_sent > youngest:
+                    youngest = e.first_sent
+            self._share.acked(self._stream_id, len(acked), not unacked, now)
+            if youngest >= 0.0:
+                rtt.update(now - youngest)
+                cc.on_rtt_sample(now - youngest, now)
+            cc.on_delivered(len(acked), now)
+            if not self.syn_acked and acked[0].seq == 0:
+                self.syn_acked = syn_reply_acked = True
+        if missing and self._span == PROBE_SEQ_SPAN:
+            hole = missing[0].seq  # the peer holds what it acked past it: more than Java?
+            if ack_through - hole >= JAVA_ACCEPT_AHEAD + len(missing):
+                self._span = MAX_SEQ_SPAN
+        fast = False
+        if missing or self._missing:
+            self._missing = missing
+            fast = self._detect(now, len(nacks))
+        if acked:
+            if not self.peer_choked and not fast:
+                cc.on_ack(len(acked), now)
+            self.rto_deadline = now + rtt.rto if unacked else None
+        return syn_reply_acked
+
+    def _detect(self, now: float, holes: int) -> bool:
+        """Queue the missing packets that are lost by now; True on a new loss episode."""
+        resend = self._resend
+        lost = self._loss.detect(
+            (e for e in self._missing if e.seq not in resend), now, self._rtt.srtt
+        )
+        if not lost:
+            return False
+        fast = False
+        for e in lost:
+            resend.add(e.seq)
+            if e.mark_fast() and e.seq > self._recover:
+                fast = True
+        cc = self.cc
+        cc.on_loss(len(lost), now)
         if fast:
             self._recover = self.next_seq - 1
-            cc.on_fast_retransmit(now, len(nacks))
-        if not acked:
-            return False
-        self._rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
-        self._streak = 0
-        self._copy_due = None
-        sample = -1.0  # the oldest packet's age feeds the RTO (it includes the ack delay)
-        youngest = 0.0  # the newest packet's age feeds the controller (queueing signals)
-        for seq in acked:
-            e = unacked.pop(seq)
-            if e.sends == 1 and e.first_sent > self._timed_out:
-                sent = e.first_sent
-                if now - sent > sample:
-                    sample = now - sent
-                if sent > youngest:
-                    youngest = sent
-                if sent > self._acked_sent:
-                    self._acked_sent = sent
-            resend.discard(seq)
-        self._share.acked(self._stream_id, len(acked), not unacked, now)
-        if sample >= 0.0:
-            self._rtt.update(sample)
-            cc.on_rtt_sample(now - youngest, now)
-        cc.on_delivered(len(acked), now)
-        syn_reply_acked = False
-        if not self.syn_acked and 0 in acked:
-            self.syn_acked = syn_reply_acked = True
-        if not self.peer_choked and not fast:
-            cc.on_ack(len(acked), now)
-        self.rto_deadline = now + self._rtt.rto if unacked else None
-        return syn_reply_acked
+            self._loss.on_recovery()
+            cc.on_fast_retransmit(now, holes)
+        return fast
 
     def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
         """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
@@ -285,83 +293,26 @@ class SendPath:
         self.peer_choked = choked
 
     # ================================================================== timers
-    def on_rto(self, now: float, peer_closed: bool, last_heard: float) -> int:
-        """The retransmission timer expired: choose what to resend (``RTO_*`` says what
-        happened; ``last_heard``: when the peer's latest verified packet arrived)."""
-        unacked = self.unacked
-        if not unacked:
-            self.rto_deadline = None
-            return RTO_IDLE
-        if self.peer_choked:
-            return self._probe(now, last_heard)
-        if self._copy_due is not None:
-            # halfway through a backed-off timeout: the oldest packet goes once more
-            self._resend.add(next(iter(unacked)))
-            self.rto_deadline = now + self._copy_gap
-            if self.rto_deadline >= self._copy_due - 1e-9:
-                self.rto_deadline = self._copy_due
-                self._copy_due = None
-            return RTO_FLUSH
-        oldest = next(iter(unacked.values()))
-        if not self._streak and not oldest.flags & SYNCHRONIZE:
-            due_at = oldest.last_sent + self._rtt.rto
-            if due_at > now:  # the (shared) RTT estimate grew since the timer was armed
-                self.rto_deadline = due_at
-                return RTO_IDLE
-        opts = self._options
-        if self._streak >= opts.max_resends:
-            return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
-        count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
-        due: list[SentPacket] = []
-        for e in unacked.values():
-            if len(due) >= count:
-                break
-            due.append(e)
-        for e in due:
-            if (
-                e.flags & CLOSE
-                and not e.payload
-                and peer_closed
-                and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
-            ):
-                unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
-                self._share.gone(self._stream_id, 1, not unacked)
-                return RTO_CLOSE_ABANDONED
-        self._streak += 1
-        self._rtt.on_timeout()
-        if due[0].sends == 1:
-            self._share.on_timeout(now)
-        self._recover = self.next_seq - 1
-        self._timed_out = now  # acks of packets sent before now may be late: no samples
-        for e in due:
-            self._resend.add(e.seq)
-        rto = self._rtt.rto
-        syn = due[0].flags & SYNCHRONIZE
-        if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
-            rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
-        self.rto_deadline = now + rto
-        if self._streak > 1 and not syn:
-            self._copy_due = self.rto_deadline  # backed off twice: more copies in between
-            self._copy_gap = rto / PROBE_COPIES
-            self.rto_deadline = now + self._copy_gap
-        return RTO_FLUSH
+    def deadline(self) -> float | None:
+        """The earliest of the retransmission timer, the loss re-check and the pacing release."""
+        best = self.rto_deadline
+        for t in (self._loss.deadline, self._pacer.release_at):
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
 
-    def _probe(self, now: float, last_heard: float) -> int:
-        """Persist timer (the peer chokes us): probe with the oldest unacked packet."""
-        oldest = next(iter(self.unacked.values()))
-        if last_heard >= oldest.last_sent:
-            self._silent_probes = 0  # the peer answered the last probe: alive, just full
-        else:
-            self._silent_probes += 1
-            self._rtt.on_timeout()
-            if self._silent_probes > self._options.max_resends:
-                return RTO_PROBES_UNANSWERED
-        interval = self._persist_interval or self._rtt.rto
-        self._persist_interval = min(interval * 2.0, MAX_PERSIST_INTERVAL)
-        self._resend.add(oldest.seq)
-        self.rto_deadline = now + interval
-        self._ctx.count("persist_probe")
-        return RTO_FLUSH
+    def on_timer(self, now: float) -> bool:
+        """Re-check the missing packets at their deadline (may queue resends); True when
+        something is due to be sent (resends, or new packets the pacing held back)."""
+        due = False
+        loss = self._loss
+        if loss.deadline is not None and now >= loss.deadline - 1e-9:
+            unacked = self.unacked
+            self._missing = [e for e in self._missing if unacked.get(e.seq) is e and e.nacks]
+            due = bool(self._missing) and self._detect(now, len(self._missing))
+            due = due or bool(self._resend)
+        release = self._pacer.release_at
+        return due or (release is not None and now >= release - 1e-9)
 
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
@@ -415,6 +366,9 @@ class SendPath:
         span = min(self._span, 2 * window)
         unacked = self.unacked
         share = self._share
+        pacer = self._pacer
+        pacer.cancel()
+        srtt = self._rtt.srtt
         while len(unacked) < limit:
             if unacked and (
                 self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
@@ -424,24 +378,27 @@ class SendPath:
             if buffered:
                 if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
-                payload = self.buffer.take(self.mtu)
-                flags = 0
-                if self.close_requested and not self.buffer.buffered:
-                    flags = CLOSE
-                    self.close_seq = self.next_seq
-            elif self.close_requested and self.close_seq < 0:
-                payload = b""
+            elif not self.close_requested or self.close_seq >= 0:
+                break
+            if not pacer.admit(now, window, srtt):
+                break  # pacing.py: the next one at pacer.release_at
+            flags = 0
+            payload = self.buffer.take(self.mtu)
+            if self.close_requested and not self.buffer.buffered:
                 flags = CLOSE
                 self.close_seq = self.next_seq
-            else:
-                break
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
-            sent |= self._transmit(e, now, out, acks)
+            # the last packet before the window or the span stops us asks for a prompt ACK
+            stop = len(unacked) >= limit or self.next_seq - next(iter(unacked)) >= span
+            sent |= self._transmit(e, now, out, acks, stop)
         return sent
 
-    def _transmit(self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks) -> bool:
-        """Encode ``e`` with the acks and append it to ``out``; True if it carried acks."""
+    def _transmit(
+        self, e: SentPacket, now: float, out: list[OutgoingPacket], acks: Acks, last: bool = True
+    ) -> bool:
+        """Encode ``e`` with the acks and append it to ``out``; True if it carried acks.
+        ``last``: nothing else can follow it now (it asks for a prompt ACK)."""
         peer_id, ack_through, nacks, flow = acks
         flags = e.flags
         carries_acks = ack_through >= 0
@@ -466,13 +423,20 @@ class SendPath:
         else:
             window = self._share.window()
             free = window - len(self.unacked)
-            # ask for a prompt ACK when the window is nearly full (Java) or nothing follows
-            # this packet (a lone tail packet must not wait 500 ms and trip the RTO)
-            delay = (
-                0 if (free < 3 or free < (window + 2) // 3 or not self.buffer.buffered) else None
+            # ask for a prompt ACK when the window is nearly full (Java), when nothing follows
+            # this packet (a tail packet, or the last before the window or the sequence span
+            # stops us, must not wait 500 ms and trip the RTO), and on every
+            # window/ACK_REQUEST_EVERY-th packet (recovery.py)
+            ask = (
+                last
+                or free < 3
+                or free < (window + 2) // 3
+                or not self.buffer.buffered
+                or self._unasked >= window // ACK_REQUEST_EVERY
+                or self._options.interactive  # interactive profile: every data packet asks
             )
-            if self._options.interactive:
-                delay = 0  # interactive profile: every data packet asks for an ACK at once
+            self._unasked = 0 if ask else self._unasked + 1
+            delay = 0 if ask else None
             choke = flow.delay_option()
             if choke is not None:
                 delay = choke

@@ -10,12 +10,14 @@ every loss as congestion (Reno) or clamps its window after loss (Java's Westwood
   minimum RTT x 1.25 (a HyStart-like delay increase) once the window is at least
   :data:`HYSTART_MIN`;
 * counts lost packets (each NACK-detected hole) against delivered ones over about the last
-  two windows; a loss cuts the window only when it is *confirmed* as congestion: the RTT sits
-  above its minimum (queueing, a bottleneck's tail drop) or the loss rate is above
-  :data:`LOSS_TOLERANCE` (clustered drops). The cut is Westwood's: to the estimated
-  bandwidth-delay product (largest recent delivery rate x minimum RTT x 9/8), never deeper
-  than half the window, with no cap below the maximum window;
-* grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout.
+  two windows (at least :data:`LOSS_SAMPLE` packets); a loss cuts the window only when it
+  is *confirmed* as congestion: the RTT sits above its minimum (queueing, a bottleneck's
+  tail drop) or the loss rate is above :data:`LOSS_TOLERANCE` (clustered drops). The cut
+  is Westwood's: to the estimated bandwidth-delay product (largest recent delivery rate
+  x minimum RTT x 9/8), never deeper than half the window, with no cap below the maximum
+  window;
+* grows one packet per window of acks above ``ssthresh`` (Reno), drops to 1 on a timeout;
+  a choke (the peer's buffer is full) does not cut it.
 
 Parallel streams to one peer share one instance (``peers.py``); there is no pacing.
 """
@@ -24,10 +26,13 @@ from __future__ import annotations
 
 from i2p_streaming.streaming.congestion.westwood import WestwoodController
 
-__all__ = ["HYSTART_MIN", "LOSS_TOLERANCE", "TunnelController"]
+__all__ = ["HYSTART_MIN", "LOSS_SAMPLE", "LOSS_TOLERANCE", "TunnelController"]
 
 #: Loss rate (lost / sent over ~2 windows) above which losses count as congestion.
 LOSS_TOLERANCE = 0.10
+#: The loss rate is taken over at least this many packets: in the first round trips 3 holes
+#: (or 2 resends that reordering made unneeded) among 20 packets are no evidence of a queue.
+LOSS_SAMPLE = 64
 #: Smallest window at which a delay increase ends slow start.
 HYSTART_MIN = 16
 
@@ -53,9 +58,10 @@ class TunnelController(WestwoodController):
 
     @property
     def loss_rate(self) -> float:
-        """Lost / (lost + delivered) over about the last two windows."""
+        """Lost / (lost + delivered) over about the last two windows (and at least
+        :data:`LOSS_SAMPLE` packets)."""
         total = self._lost + self._delivered
-        return self._lost / total if total > 0.0 else 0.0
+        return self._lost / max(total, LOSS_SAMPLE)
 
     def on_rtt_sample(self, rtt: float, now: float) -> None:
         super().on_rtt_sample(rtt, now)
@@ -86,3 +92,7 @@ class TunnelController(WestwoodController):
         self.ssthresh = target
         self.window = min(self.window, target)
         self._acc = 0
+
+    def on_choke(self) -> None:
+        """A choke is the receiver's flow control, not congestion: the send path stops (and
+        lowers its sequence span) while it lasts; the window stays for when it ends."""

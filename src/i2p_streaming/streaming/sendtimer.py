@@ -1,0 +1,150 @@
+"""The retransmission (and persist) timer of the send path: :class:`RetransmitTimer`, a base
+of :class:`~i2p_streaming.streaming.sending.SendPath`.
+
+Kept apart so that ``sending.py`` stays under the module size limit; it is one class split
+over two files, not a part of its own: it reads and sets the send path's own fields, and
+nothing else calls it but the connection through the send path. The rules (B.3, B.14):
+
+* a timeout resends the first half of the outstanding packets (at most
+  :data:`~.recovery.MAX_RESEND_BURST`), backs the RTO off and, on the oldest packet's
+  first resend, tells the shared window (``peers.py``); once backed off twice, copies of
+  the oldest packet go at :data:`~.recovery.PROBE_COPIES` even intervals in between;
+* a SYN / SYN reply backs off on its own count up to :data:`~.recovery.MAX_SYN_RTO`;
+* while the peer chokes us the timer is the persist timer: it probes with the oldest
+  packet at an interval doubling up to :data:`~.recovery.MAX_PERSIST_INTERVAL`.
+"""
+
+from __future__ import annotations
+
+from i2p_streaming.streaming.context import StreamContext
+from i2p_streaming.streaming.options import StreamOptions
+from i2p_streaming.streaming.packet import CLOSE, SYNCHRONIZE
+from i2p_streaming.streaming.peers import PeerShare
+from i2p_streaming.streaming.records import SentPacket
+from i2p_streaming.streaming.recovery import (
+    CLOSE_GIVE_UP_SENDS,
+    MAX_PERSIST_INTERVAL,
+    MAX_RESEND_BURST,
+    MAX_SYN_RTO,
+    PROBE_COPIES,
+    RTO_CLOSE_ABANDONED,
+    RTO_FLUSH,
+    RTO_GIVE_UP,
+    RTO_IDLE,
+    RTO_PROBES_UNANSWERED,
+)
+from i2p_streaming.streaming.rto import RttEstimator
+
+__all__ = ["RetransmitTimer"]
+
+
+class RetransmitTimer:
+    """The timer half of the send path (module docstring); the fields are the send path's."""
+
+    # the timer's own fields (set up by SendPath.__init__)
+    __slots__ = (
+        "_copy_due",
+        "_copy_gap",
+        "_persist_interval",
+        "_recover",
+        "_silent_probes",
+        "_streak",
+        "_timed_out",
+        "rto_deadline",
+    )
+
+    _ctx: StreamContext[object]
+    _options: StreamOptions
+    _share: PeerShare
+    _stream_id: int
+    _rtt: RttEstimator
+    _resend: set[int]
+    _recover: int
+    _streak: int
+    _timed_out: float
+    _copy_due: float | None
+    _copy_gap: float
+    _silent_probes: int
+    _persist_interval: float
+    unacked: dict[int, SentPacket]
+    next_seq: int
+    peer_choked: bool
+    rto_deadline: float | None
+
+    def on_rto(self, now: float, peer_closed: bool, last_heard: float) -> int:
+        """The retransmission timer expired: choose what to resend (``RTO_*`` says what
+        happened; ``last_heard``: when the peer's latest verified packet arrived)."""
+        unacked = self.unacked
+        if not unacked:
+            self.rto_deadline = None
+            return RTO_IDLE
+        if self.peer_choked:
+            return self._probe(now, last_heard)
+        if self._copy_due is not None:
+            # halfway through a backed-off timeout: the oldest packet goes once more
+            self._resend.add(next(iter(unacked)))
+            self.rto_deadline = now + self._copy_gap
+            if self.rto_deadline >= self._copy_due - 1e-9:
+                self.rto_deadline = self._copy_due
+                self._copy_due = None
+            return RTO_FLUSH
+        oldest = next(iter(unacked.values()))
+        if not self._streak and not oldest.flags & SYNCHRONIZE:
+            due_at = oldest.last_sent + self._rtt.rto
+            if due_at > now:  # the (shared) RTT estimate grew since the timer was armed
+                self.rto_deadline = due_at
+                return RTO_IDLE
+        opts = self._options
+        if self._streak >= opts.max_resends:
+            return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
+        count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
+        due: list[SentPacket] = []
+        for e in unacked.values():
+            if len(due) >= count:
+                break
+            due.append(e)
+        for e in due:
+            if (
+                e.flags & CLOSE
+                and not e.payload
+                and peer_closed
+                and e.sends >= max(CLOSE_GIVE_UP_SENDS, opts.max_resends // 2)
+            ):
+                unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
+                self._share.gone(self._stream_id, 1, not unacked)
+                return RTO_CLOSE_ABANDONED
+        self._streak += 1
+        self._rtt.on_timeout()
+        if due[0].sends == 1:
+            self._share.on_timeout(now)
+        self._recover = self.next_seq - 1
+        self._timed_out = now  # acks of packets sent before now may be late: no samples
+        for e in due:
+            self._resend.add(e.seq)
+        rto = self._rtt.rto
+        syn = due[0].flags & SYNCHRONIZE
+        if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
+            rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
+        self.rto_deadline = now + rto
+        if self._streak > 1 and not syn:
+            self._copy_due = self.rto_deadline  # backed off twice: more copies in between
+            self._copy_gap = rto / PROBE_COPIES
+            self.rto_deadline = now + self._copy_gap
+        return RTO_FLUSH
+
+    def _probe(self, now: float, last_heard: float) -> int:
+        """Persist timer (the peer chokes us): probe with the oldest unacked packet."""
+        oldest = next(iter(self.unacked.values()))
+        if last_heard >= oldest.last_sent:
+            self._silent_probes = 0  # the peer answered the last probe: alive, just full
+        else:
+            self._silent_probes += 1
+            self._rtt.on_timeout()
+            if self._silent_probes > self._options.max_resends:
+                return RTO_PROBES_UNANSWERED
+        interval = self._persist_interval or self._rtt.rto
+        self._persist_interval = min(interval * 2.0, MAX_PERSIST_INTERVAL)
+        self._resend.add(oldest.seq)
+        self.rto_deadline = now + interval
+        self._ctx.count("persist_probe")
+        return RTO_FLUSH

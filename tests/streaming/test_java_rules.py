@@ -1,0 +1,130 @@
+"""Our sender against a receiver that follows Java's ack rules (``tests/support/javapeer.py``,
+issue 19), in simulated time over the fake link, side by side with our own receiver on the
+same path and seed: counts, and goodput in simulated time (deterministic), never timings."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+from dataclasses import dataclass
+from typing import cast
+
+import pytest
+
+from i2p_streaming.data import PrivateKeys
+from i2p_streaming.streaming import Event, StreamManager
+from i2p_streaming.streaming.recovery import JAVA_ACCEPT_AHEAD, PROBE_SEQ_SPAN
+from tests.support.javapeer import JavaReceiver
+from tests.support.link import FakeLink, Impairment
+from tests.support.pair import make_pair
+
+PACKETS = 2000
+SIZE = PACKETS * 1700
+RTT = 0.6
+
+
+@dataclass
+class Run:
+    done_at: float
+    sent: int
+    resent: int
+    dropped: int  # packets the link dropped, both ways
+    max_gap: float  # longest the sender stayed silent with data to send (see _gap)
+    rto: float
+
+
+def _gap(link: FakeLink, sender: StreamManager) -> float:
+    """The longest the sender stayed silent after its last send or the last packet it
+    received, whichever is later (a timeout counts from the last ack, not the last send)."""
+    delay = link.impairment.delay
+    sends = [d.at for d in link.sent if d.sender is sender and len(d.packet.data) > 1000]
+    heard = sorted(d.at + delay for d in link.sent if d.sender is not sender)
+    worst = 0.0
+    for a, b in itertools.pairwise(sends):
+        i = bisect.bisect_left(heard, b) - 1  # the last arrival before the next send
+        last = max(a, heard[i]) if i >= 0 else a
+        worst = max(worst, b - last)
+    return worst
+
+
+def _into_java(keys_a: PrivateKeys, keys_b: PrivateKeys, imp: Impairment, seed: int) -> Run:
+    ours = StreamManager(keys_a, None, rng=random.Random(seed))
+    java = JavaReceiver(keys_b)
+    link = FakeLink([ours, cast(StreamManager, java)], imp, seed=seed)
+    link.record = True
+    sid = ours.connect(keys_b.destination, now=0.0)
+    data = memoryview(bytes(SIZE))
+    offset = ours.send(sid, data, 0.0)
+
+    def feed(link: FakeLink, manager: StreamManager, ev: Event) -> None:
+        nonlocal offset
+        if manager is ours and offset < SIZE:
+            offset += ours.send(sid, data[offset:], link.now)
+            if offset >= SIZE:
+                ours.close(sid, link.now)
+
+    link.on_event = feed
+    assert link.run(lambda: any(s.complete for s in java.streams.values()), max_time=600.0)
+    stream = next(iter(java.streams.values()))
+    assert stream.received == SIZE and stream.complete_at is not None
+    st = ours.stats(sid)
+    return Run(
+        stream.complete_at,
+        st.packets_sent,
+        st.packets_retransmitted,
+        link.dropped,
+        _gap(link, ours),
+        st.rto,
+    )
+
+
+def _into_ours(keys_a: PrivateKeys, keys_b: PrivateKeys, imp: Impairment, seed: int) -> Run:
+    pair = make_pair(keys_a, keys_b, impairment=imp, seed=seed)
+    pair.link.record = True
+    sid = pair.a.manager.connect(keys_b.destination, now=0.0)
+    pair.a.write(sid, bytes(SIZE), 0.0, close=True)
+    assert pair.link.run(lambda: bool(pair.b.peer_closed), max_time=600.0)
+    st = pair.a.manager.stats(sid)
+    gap = _gap(pair.link, pair.a.manager)
+    return Run(
+        pair.link.now, st.packets_sent, st.packets_retransmitted, pair.link.dropped, gap, st.rto
+    )
+
+
+@pytest.mark.parametrize(("loss", "seed"), [(0.01, 1), (0.01, 2), (0.03, 1), (0.03, 2)])
+def test_sender_against_javas_ack_rules(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, loss: float, seed: int
+) -> None:
+    imp = Impairment(delay=RTT / 2, loss=loss)
+    java = _into_java(keys_a, keys_b, imp, seed)
+    ours = _into_ours(keys_a, keys_b, imp, seed)
+    # Each packet lost is resent about once; besides, the one probe past Java's 130-packet
+    # receive buffer may overrun it once (recovery.PROBE_SEQ_SPAN: those are dropped, resent).
+    overrun = PROBE_SEQ_SPAN - JAVA_ACCEPT_AHEAD
+    assert java.resent <= 1.2 * loss * java.sent + overrun
+    # No send stall beyond one RTO (the NACKed holes are resent without waiting for one).
+    assert java.max_gap <= java.rto
+    # Goodput: Java holds at most 130 packets behind a hole, and a hole lasts ~1.5 RTT plus
+    # its ack delays (min(120 ms, RTT/8) twice), so in the round trips with a hole the sender
+    # must pause behind it (our receiver holds 255 ahead): 0.82-0.86 of the goodput into
+    # our receiver here, where the issue measured 1/6-1/2 before (0.9 is not reachable).
+    assert ours.done_at / java.done_at >= 0.78
+
+
+def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    # one small write into a Java receiver: its ack must come within min(120 ms, RTT/8)
+    # (DELAY 0 requested), not after its 500 ms default, or the 0.45 s RTO would fire first
+    ours = StreamManager(keys_a, None, rng=random.Random(7))
+    java = JavaReceiver(keys_b)
+    link = FakeLink([ours, cast(StreamManager, java)], Impairment(delay=0.15), seed=7)
+    sid = ours.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: bool(java.streams) and ours.stats(sid).unacked == 0)
+    link.run_for(1.0)
+    for _ in range(5):
+        ours.send(sid, b"ping", link.now)
+        link.run_for(1.0)
+    assert ours.stats(sid).packets_retransmitted == 0
+    assert next(iter(java.streams.values())).received == 20
