@@ -32,6 +32,7 @@ __all__ = [
     "BlindedName",
     "BlindingTable",
     "authorize",
+    "blinded_name",
     "parse_blinded_name",
 ]
 
@@ -55,6 +56,29 @@ class BlindedName:
     blinded_sig_type: int
     secret_required: bool
     auth_required: bool
+
+
+def blinded_name(
+    sig_type: SigType,
+    signing_key: bytes,
+    *,
+    blinded_sig_type: int = int(SigType.RedDSA_SHA512_Ed25519),
+    secret_required: bool = False,
+    auth_required: bool = False,
+) -> str:
+    """The "b33" ``.b32.i2p`` name of a Destination with this signing key (the inverse of
+    :func:`parse_blinded_name`)."""
+    flags = (_FLAG_SECRET if secret_required else 0) | (_FLAG_AUTH if auth_required else 0)
+    check = zlib.crc32(signing_key)
+    head = bytes(
+        (
+            flags ^ (check & 0xFF),
+            int(sig_type) ^ ((check >> 8) & 0xFF),
+            blinded_sig_type ^ ((check >> 16) & 0xFF),
+        )
+    )
+    text = base64.b32encode(head + signing_key).decode().lower().rstrip("=")
+    return text + _SUFFIX
 
 
 def parse_blinded_name(name: str) -> BlindedName | None:

@@ -53,7 +53,12 @@ from i2p_streaming.i2cp.messages.lifecycle import (
     SetDate,
 )
 from i2p_streaming.i2cp.messages.lookups import DestLookup, DestReply, HostLookup, HostReply
-from i2p_streaming.i2cp.messages.lstypes import EncryptedLeaseSet, LeaseSet1, MetaLeaseSet
+from i2p_streaming.i2cp.messages.lstypes import (
+    EncryptedLeaseSet,
+    LeaseSet1,
+    MetaEntry,
+    MetaLeaseSet,
+)
 from i2p_streaming.i2cp.sessionconfig import (
     TRANSIENT_KEY_OPTION,
     SessionConfig,
@@ -83,6 +88,7 @@ __all__ = [
     "Message",
     "MessagePayload",
     "MessageStatus",
+    "MetaEntry",
     "MetaLeaseSet",
     "ReceiveMessageBegin",
     "ReceiveMessageEnd",
