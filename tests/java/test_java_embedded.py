@@ -78,6 +78,13 @@ async def java_server(
     return proc, dest, name
 
 
+async def server_done(server: JavaProcess, streams: int) -> None:
+    """The Java server echoed ``streams`` streams and exited 0 (its close() errors printed)."""
+    assert (await server.result(60))[0] == streams
+    if server.close_errors:
+        print(f"\nFIGURE Java close() threw 'disconnected' {server.close_errors} times")
+
+
 @pytest.mark.parametrize("path", list(PATHS))
 async def test_java_to_java(java: JavaPeer, path: str) -> None:
     impairments, size = PATHS[path]
@@ -89,7 +96,7 @@ async def test_java_to_java(java: JavaPeer, path: str) -> None:
         assert isinstance(session.lease_set, m.LeaseSet1)
         client = await java.start("client", target.i2cp_address, dest.to_base64(), str(size))
         assert (await client.result(120))[0] == size
-        assert (await server.result(60))[0] == 1
+        await server_done(server, 1)
         assert target.embedded.stats().protocol_errors == 0
 
 
@@ -114,7 +121,7 @@ async def test_python_client_java_server(java: JavaPeer, path: str) -> None:
         server, dest, _ = await java_server(java, target)
         async with create_session(address(target)) as ours:
             await python_client(ours, dest, size)
-        assert (await server.result(60))[0] == 1
+        await server_done(server, 1)
         assert target.embedded.stats().protocol_errors == 0
 
 
@@ -142,7 +149,7 @@ async def test_java_option_variants(java: JavaPeer, options: dict[str, str]) -> 
             "client", target.i2cp_address, dest.to_base64(), "200000", options=options
         )
         assert (await client.result(60))[0] == 200_000
-        assert (await server.result(60))[0] == 2
+        await server_done(server, 2)
         assert target.embedded.stats().protocol_errors == 0
 
 
@@ -159,7 +166,7 @@ async def test_encrypted_lease_set_by_b33_name(java: JavaPeer) -> None:
         client = await java.start("client", target.i2cp_address, name, "100000")
         assert (await client.result(60))[0] == 100_000
         await python_client(ours, name, 100_000)
-        assert (await server.result(60))[0] == 2
+        await server_done(server, 2)
         assert target.embedded.stats().protocol_errors == 0
 
 
