@@ -149,6 +149,7 @@ class JavaPeer:
             *argv,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
+            cwd=self.classes,  # Java's client library writes logs/ into its working directory
         )
         stderr.close()
         process = JavaProcess(proc, argv, log)

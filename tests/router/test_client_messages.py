@@ -422,3 +422,10 @@ def test_every_client_message_type_has_a_codec() -> None:
             continue
         assert not isinstance(decoded, m.UnknownMessage), msg_type
     assert isinstance(m.decode_message(99, b""), m.UnknownMessage)
+
+
+def test_blinding_info_with_unused_flag_bits_is_malformed() -> None:
+    """Found by the fuzzer: bits 7-5 were dropped on decode, so the message did not re-encode."""
+    body = m.BlindingInfo(1, "x.i2p", 11, 5).encode()
+    with pytest.raises(DataFormatError, match="unused flag bits"):
+        m.decode_message(42, body[:2] + b"\x40" + body[3:])

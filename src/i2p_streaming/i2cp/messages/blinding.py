@@ -2,8 +2,9 @@
 
 ``SessionId | flags(1) | endpointType(1) | blindedSigType(2) | expiration(4, s) | endpoint |
 [authKey(32)] | [secret String]``. Flags: bit 0 per-client authentication, bits 3-1 its scheme
-(0 DH, 1 PSK), bit 4 a secret follows. Endpoint by type: 0 Hash(32), 1 host name String,
-2 Destination, 3 ``sigType(2) | signing public key``. The router sends no reply.
+(0 DH, 1 PSK), bit 4 a secret follows; bits 7-5 must be 0 (rejected otherwise). Endpoint by
+type: 0 Hash(32), 1 host name String, 2 Destination, 3 ``sigType(2) | signing public key``.
+The router sends no reply.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class BlindingInfo(Message):
         r = _Reader(body, cls.__name__)
         sid = r.uint(2, "session id")
         flags = r.uint(1, "flags")
+        if flags & ~(_AUTH_MASK | _SECRET):
+            raise DataFormatError(f"BlindingInfo: unused flag bits set in 0x{flags:02x}")
         kind = r.uint(1, "endpoint type")
         blinded = r.uint(2, "blinded sig type")
         expiration = r.uint(4, "expiration")
