@@ -179,7 +179,7 @@ def i2cp_message(data: bytes) -> None:
     frame = i2cp_messages.encode_message(msg)
     assert frame[4] == msg_type and int.from_bytes(frame[:4], "big") == len(frame) - HEADER_LEN
     if msg_type not in _CANONICAL_ONLY:
-        assert frame[HEADER_LEN:] == body, f"{cls.__name__} does not re-encode byte for byte"
+        assert frame[HEADER_LEN:] == body, f"{type(msg).__name__} does not re-encode byte for byte"
     assert i2cp_messages.decode_message(msg_type, frame[HEADER_LEN:]) == msg
     if isinstance(msg, i2cp_messages.CreateSession | i2cp_messages.ReconfigureSession):
         assert _is_bool(msg.config.verify())
