@@ -355,7 +355,7 @@ class EmbeddedRouter:
         session = RouterSession(sid, destination, dict(options), conn)
         self._by_id[sid] = session
         self._by_hash[destination.hash] = session
-        log.info("session %d opened: %s from %s", sid, destination.b32, conn.peer)
+        log.debug("session %d opened: %s from %s", sid, destination.b32, conn.peer)
         if self.on_session is not None:
             self.on_session(SessionChange(True, sid, destination.b32, conn.peer))
         return session
@@ -371,7 +371,7 @@ class EmbeddedRouter:
         else:
             return
         b32 = session.destination.b32
-        log.info("session %d closed: %s from %s", session.session_id, b32, session.conn.peer)
+        log.debug("session %d closed: %s from %s", session.session_id, b32, session.conn.peer)
         if self.on_session is not None:
             self.on_session(SessionChange(False, session.session_id, b32, session.conn.peer))
 
