@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import zlib
 from collections.abc import Iterable
@@ -172,8 +173,29 @@ def i2cp_messages(cap: Captured) -> list[tuple[str, m.Message]]:
         ("host-reply-fail", m.HostReply(1, 6, 1)),
         ("create-ls2", m.CreateLeaseSet2(1, ls["ed"], ((4, bytes(range(32))),))),
         ("create-ls2-offline", m.CreateLeaseSet2(1, ls["ed-offline"], ())),
+        ("create-ls2-encrypted", m.CreateLeaseSet2Other(1, _encrypted(ed), ((4, bytes(32)),))),
+        ("receive-begin", m.ReceiveMessageBegin(1, 99)),
+        ("receive-end", m.ReceiveMessageEnd(1, 99)),
+        ("report-abuse", m.ReportAbuse(1, 1, "spam", 99)),
+        ("blinding-info", m.BlindingInfo(1, dest, 11, DATE_MS // 1000, 1, bytes(32), "s")),
         ("unknown", m.UnknownMessage(200, b"\x00\x01junk")),
     ]
+
+
+def _encrypted(keys: PrivateKeys) -> m.EncryptedLeaseSet:
+    """An EncryptedLeaseSet with an opaque body, signed by ``keys`` as the blinded key."""
+    published = DATE_MS // 1000
+    unsigned = m.EncryptedLeaseSet(
+        SigType.RedDSA_SHA512_Ed25519,
+        keys.destination.signing_public_key,
+        published,
+        published + 600,
+        0,
+        None,
+        b"\x42" * 48,
+        bytes(64),
+    )
+    return dataclasses.replace(unsigned, signature=keys.sign(unsigned.signed_bytes()))
 
 
 def i2cp_seeds(cap: Captured) -> dict[str, bytes]:

@@ -173,21 +173,27 @@ def i2cp_message(data: bytes) -> None:
     cls = MESSAGE_TYPES.get(msg_type)
     if cls is not None:
         accepts(cls.decode, body)  # the class contract, without decode_message's safety net
+    if msg_type == i2cp_messages.CreateLeaseSet2.TYPE:
+        accepts(i2cp_messages.CreateLeaseSet2.decode, body)
     msg = accepts(i2cp_messages.decode_message, msg_type, body)
     if msg is None:
         return
     if isinstance(msg, i2cp_messages.UnknownMessage):
         assert cls is None and msg.msg_type == msg_type and msg.body == body
         return
-    assert type(msg) is cls
+    # message 41 decodes by its lease set type: CreateLeaseSet2 (type 3) or the other class
+    if msg_type == i2cp_messages.CreateLeaseSet2.TYPE:
+        assert type(msg) in (i2cp_messages.CreateLeaseSet2, i2cp_messages.CreateLeaseSet2Other)
+    else:
+        assert type(msg) is cls
     frame = i2cp_messages.encode_message(msg)
     assert frame[4] == msg_type and int.from_bytes(frame[:4], "big") == len(frame) - HEADER_LEN
     if msg_type not in _CANONICAL_ONLY:
-        assert frame[HEADER_LEN:] == body, f"{cls.__name__} does not re-encode byte for byte"
+        assert frame[HEADER_LEN:] == body, f"{type(msg).__name__} does not re-encode byte for byte"
     assert i2cp_messages.decode_message(msg_type, frame[HEADER_LEN:]) == msg
     if isinstance(msg, i2cp_messages.CreateSession | i2cp_messages.ReconfigureSession):
         assert _is_bool(msg.config.verify())
-    elif isinstance(msg, i2cp_messages.CreateLeaseSet2):
+    elif isinstance(msg, i2cp_messages.CreateLeaseSet2 | i2cp_messages.CreateLeaseSet2Other):
         assert _is_bool(msg.lease_set.verify())
 
 

@@ -157,8 +157,8 @@ def test_create_leaseset2_round_trip() -> None:
     msg = m.CreateLeaseSet2(0x0506, ls, ((4, b"\x09" * 32),))
     body = b"\x05\x06\x03" + ls.to_bytes() + b"\x01\x00\x04\x00\x20" + b"\x09" * 32
     _round_trip(msg, body)
-    with pytest.raises(DataFormatError, match="lease set type 5"):
-        m.decode_message(41, b"\x05\x06\x05" + ls.to_bytes())
+    with pytest.raises(DataFormatError, match="lease set type 9"):
+        m.decode_message(41, b"\x05\x06\x09" + ls.to_bytes())
 
 
 def test_encode_argument_checks() -> None:

@@ -161,3 +161,48 @@ async def test_status_interval_0_prints_no_status_line_and_waits_for_stop() -> N
     stop.set()
     await asyncio.wait_for(task, 5)
     assert out.getvalue() == ""
+
+
+class _Watched(io.StringIO):
+    """Output that wakes a waiter whenever a line is written (no polling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def write(self, s: str) -> int:
+        n = super().write(s)
+        self.changed.set()
+        return n
+
+    async def wait_for(self, text: str) -> None:
+        while text not in self.getvalue():
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 10)
+
+
+async def test_verbose_router_prints_each_session_coming_and_going() -> None:
+    args = build_parser().parse_args(["-v", "router", "--port", "0"])
+    out = _Watched()
+    task = asyncio.create_task(cli_router._serve(args, out))
+    await out.wait_for("press Ctrl-C")
+    port = int(out.getvalue().split("listening on 127.0.0.1:")[1].split()[0])
+    client = await I2CPClient.connect("127.0.0.1", port, timeout=10)
+    b32 = client.destination.b32
+    await out.wait_for(f"session opened {b32} from 127.0.0.1:")
+    await client.close()
+    await out.wait_for(f"session closed {b32} from 127.0.0.1:")
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("session ")]
+    assert len(lines) == 2
+    signal.raise_signal(signal.SIGINT)
+    assert await asyncio.wait_for(task, 10) == 0
+
+
+async def test_on_session_callback_sees_open_and_close() -> None:
+    seen: list[str] = []
+    router = EmbeddedRouter(on_session=lambda change: seen.append(cli_router.session_line(change)))
+    async with router:
+        client = await I2CPClient.connect(*router.address, timeout=10)
+        await client.close()
+        await router.wait_until(lambda r: r.stats().sessions == 0)
+    assert [s.split()[1] for s in seen] == ["opened", "closed"]

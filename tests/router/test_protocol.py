@@ -67,7 +67,7 @@ async def test_stale_date_and_bad_options_are_invalid(target: RouterTarget) -> N
     assert (await c.create(old)).status == m.SessionStatus.INVALID
     bad_enc = c.config({"i2cp.leaseSetEncType": "4,9"})
     assert (await c.create(bad_enc)).status == m.SessionStatus.INVALID
-    bad_type = c.config({"i2cp.leaseSetType": "7"})
+    bad_type = c.config({"i2cp.leaseSetType": "9"})
     assert (await c.create(bad_type)).status == m.SessionStatus.INVALID
     await c.close()
 
@@ -400,7 +400,7 @@ async def test_client_disconnect_message_closes(target: RouterTarget) -> None:
         (b"\x2a" + m.encode_message(m.MessagePayload(1, 1, b"")), "unexpected MessagePayload"),
         (
             b"\x2a" + m.encode_message(m.CreateLeaseSet(1, bytes(20), bytes(256), b"")),
-            "CreateLeaseSet is not supported",
+            "CreateLeaseSet for unknown session 1",
         ),
         (b"\x2a" + struct.pack(">IB", 0, 1), "malformed message of type 1"),
     ],

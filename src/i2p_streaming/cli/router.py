@@ -1,7 +1,9 @@
 """``i2p-streaming router``: run the embedded I2CP router in the foreground.
 
 Prints ``I2CP router listening on HOST:PORT`` once it accepts connections, then (on a
-terminal) one refreshing status line; SIGINT (Ctrl-C) or SIGTERM stop it cleanly, exit 0.
+terminal) one refreshing status line; with ``-v`` one line per session that comes and goes
+(``session opened|closed B32 from HOST:PORT``). SIGINT (Ctrl-C) or SIGTERM stop it cleanly,
+exit 0.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from i2p_streaming.router import (
     EmbeddedRouter,
     Impairments,
     RouterStats,
+    SessionChange,
     parse_duration,
     parse_probability,
     parse_rate,
@@ -35,6 +38,7 @@ __all__ = [
     "host_names",
     "register",
     "run",
+    "session_line",
     "status_line",
 ]
 
@@ -209,7 +213,23 @@ def status_line(stats: RouterStats) -> str:
     )
 
 
+def session_line(change: SessionChange) -> str:
+    """``session opened|closed B32 from HOST:PORT`` (the ``-v`` line for one session)."""
+    what = "opened" if change.opened else "closed"
+    return f"session {what} {change.b32} from {change.client}"
+
+
+def _session_printer(out: TextIO) -> Callable[[SessionChange], None]:
+    erase = "\r\x1b[K" if out.isatty() else ""
+
+    def show(change: SessionChange) -> None:
+        print(f"{erase}{session_line(change)}", file=out, flush=True)
+
+    return show
+
+
 async def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    verbose = getattr(args, "verbose", 0) > 0
     router = EmbeddedRouter(
         args.host,
         args.port,
@@ -218,6 +238,7 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         username=args.username,
         password=args.password,
         names=host_names(args),
+        on_session=_session_printer(out) if verbose else None,
     )
     try:
         await router.start()

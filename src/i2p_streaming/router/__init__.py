@@ -14,7 +14,7 @@ from i2p_streaming.router.impairment import (
     Impairments,
     corrupt_payload,
 )
-from i2p_streaming.router.server import EmbeddedRouter, RouterSession, RouterStats
+from i2p_streaming.router.server import EmbeddedRouter, RouterSession, RouterStats, SessionChange
 from i2p_streaming.router.units import parse_duration, parse_probability, parse_rate, parse_size
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Impairments",
     "RouterSession",
     "RouterStats",
+    "SessionChange",
     "corrupt_payload",
     "parse_duration",
     "parse_probability",

@@ -1,4 +1,4 @@
-"""Router-side validation of what a client submits: SessionConfig and CreateLeaseSet2.
+"""Router-side validation of what a client submits: SessionConfig and every lease set type.
 
 Pure functions: each returns ``None`` when the input is acceptable, else a human-readable
 reason (sent to the client in a Disconnect or logged with a SessionStatus Invalid).
@@ -14,13 +14,22 @@ from i2p_streaming.data import (
     x25519_public_from_private,
 )
 from i2p_streaming.errors import DataFormatError
-from i2p_streaming.i2cp.messages import CreateLeaseSet2, SessionConfig
+from i2p_streaming.i2cp.messages import (
+    CreateLeaseSet2,
+    CreateLeaseSet2Other,
+    EncryptedLeaseSet,
+    LeaseSet1,
+    MetaLeaseSet,
+    SessionConfig,
+)
 
 __all__ = [
     "DATE_WINDOW_MS",
     "ELGAMAL_PRIME",
     "LEASESET_WINDOW_S",
     "check_lease_set",
+    "check_lease_set1",
+    "check_other_lease_set",
     "check_session_config",
     "derive_public_key",
 ]
@@ -46,6 +55,8 @@ _OFFLINE_SIGNATURE = "i2cp.leaseSetOfflineSignature"
 _TRANSIENT_KEY = "i2cp.leaseSetTransientPublicKey"
 _KNOWN_ENC_TYPES = frozenset({"0", "4", "5", "6", "7"})
 _HYBRID_TYPES = frozenset({5, 6, 7})
+_LS_TYPES = frozenset({"1", "3", "5", "7"})
+_BLINDABLE = frozenset({SigType.EdDSA_SHA512_Ed25519, SigType.RedDSA_SHA512_Ed25519})
 
 
 def _check_offline(cfg: SessionConfig) -> str | None:
@@ -73,7 +84,8 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
     Checks the signature (transient key when offline, plus the offline block), the date window
     (±3 min), crypto type 0 in the key certificate, ``i2cp.leaseSetEncType`` values (0, 4 and
     at most one of the ML-KEM hybrids 5/6/7)
-    and ``i2cp.leaseSetType`` (3 only). Returns ``None`` or the reason for refusing it.
+    and ``i2cp.leaseSetType`` (1, 3, 5 or 7; 5 only for Ed25519/RedDSA Destinations, as Java
+    checks). Returns ``None`` or the reason for refusing it.
     """
     offline = _check_offline(cfg)
     if offline is not None:
@@ -100,8 +112,14 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
         if len({t.strip() for t in enc_types.split(",")} & {"5", "6", "7"}) > 1:
             return f"i2cp.leaseSetEncType {enc_types!r}: more than one ML-KEM type"
     ls_type = cfg.options.get("i2cp.leaseSetType")
-    if ls_type is not None and ls_type.strip() != "3":
-        return f"unsupported i2cp.leaseSetType {ls_type!r} (only 3, LeaseSet2)"
+    if ls_type is not None and ls_type.strip() not in _LS_TYPES:
+        return f"unsupported i2cp.leaseSetType {ls_type!r} (known: 1, 3, 5, 7)"
+    if (
+        ls_type is not None
+        and ls_type.strip() == "5"
+        and cfg.destination.sig_type not in _BLINDABLE
+    ):
+        return "Invalid sig type for encrypted LS"
     return None
 
 
@@ -160,3 +178,68 @@ def check_lease_set(msg: CreateLeaseSet2, session_dest_hash: bytes, now_s: int) 
         if derived != public.public_key:
             return f"private key {index} does not derive the lease set's public key"
     return None
+
+
+def _check_window(published: int | None, latest: int, now_s: int) -> str | None:
+    if published is not None and abs(published - now_s) > LEASESET_WINDOW_S:
+        return f"lease set published {published - now_s:+d} s from the router clock"
+    if latest > now_s + LEASESET_WINDOW_S:
+        return f"lease set expires {latest - now_s} s ahead (limit {LEASESET_WINDOW_S} s)"
+    return None
+
+
+def check_lease_set1(
+    ls: LeaseSet1, elgamal_private: bytes, session_dest_hash: bytes, now_s: int
+) -> str | None:
+    """Check a LeaseSet v1 (from CreateLeaseSet or CreateLeaseSet2 type 1): for the session's
+    Destination, signed by it, no lease ending more than 12 min ahead, and ``elgamal_private``
+    deriving its ElGamal key (Java's "Private/public crypto key mismatch in LS")."""
+    if ls.destination.hash != session_dest_hash:
+        return "Different destination in LS"
+    if not ls.verify():
+        return "bad lease set signature"
+    latest = max([now_s, *(lease.end_ms // 1000 for lease in ls.leases)])
+    reason = _check_window(None, latest, now_s)
+    if reason is not None:
+        return reason
+    if derive_public_key(EncType.ELGAMAL, elgamal_private) != ls.encryption_key:
+        return "Private/public crypto key mismatch in LS"
+    return None
+
+
+def check_other_lease_set(
+    msg: CreateLeaseSet2Other, session_dest_hash: bytes, now_s: int
+) -> str | None:
+    """Check a CreateLeaseSet2 of type 1, 5 (encrypted) or 7 (meta).
+
+    Encrypted: the outer signature (by the blinded key) verifies, the times are in the window,
+    and each private key has a known type and length (its public key is inside the encrypted
+    part, which the router cannot read without the secret). Meta: for the session's
+    Destination, signed, timely, no private keys."""
+    ls = msg.lease_set
+    if isinstance(ls, LeaseSet1):
+        if len(msg.private_keys) != 1:
+            return "Invalid CreateLeaseSetMessage - null private keys"
+        return check_lease_set1(ls, msg.private_keys[0][1], session_dest_hash, now_s)
+    if isinstance(ls, EncryptedLeaseSet):
+        if ls.blinded_sig_type is not SigType.RedDSA_SHA512_Ed25519:
+            return f"encrypted lease set blinded with sig type {int(ls.blinded_sig_type)}, not 11"
+        if not ls.verify():
+            return "Error decrypting leaseset from client"
+        reason = _check_window(ls.published, ls.expires, now_s)
+        if reason is not None:
+            return reason
+        if not msg.private_keys:
+            return "Invalid CreateLeaseSetMessage - null private keys"
+        for index, (enc_type, private) in enumerate(msg.private_keys):
+            if derive_public_key(enc_type, private) is None:
+                return f"Bad private key in LS: {index}"
+        return None
+    assert isinstance(ls, MetaLeaseSet)
+    if ls.destination.hash != session_dest_hash:
+        return "Different destination in LS"
+    if not ls.verify():
+        return "bad lease set signature"
+    if ls.offline is not None and ls.offline.is_expired(now_s):
+        return "the lease set's offline signature has expired"
+    return _check_window(ls.published, max([ls.expires, *(e.end for e in ls.entries)]), now_s)

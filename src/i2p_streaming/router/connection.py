@@ -1,12 +1,13 @@
 """One client connection of the embedded router: the router side of the I2CP protocol.
 
 Frames are read with the shared :class:`~i2p_streaming.i2cp.frames.FrameReader` and decoded
-with :mod:`i2p_streaming.i2cp.messages`. Anything that breaks the protocol (first byte not
-0x2A, oversized or truncated frames, malformed bodies, unknown or router-to-client message
-types) gets a Disconnect with the reason and the socket is closed; nothing a client sends can
-raise out of this class. Back-pressure: reading stops while the client does not read what we
-send (write buffer above its high-water mark) or while its own payloads in flight exceed the
-router's ``max_pending_bytes``.
+with :mod:`i2p_streaming.i2cp.messages`. Every message of the I2CP spec a client can send is
+answered as Java's router answers it (``docs/embedded-router.md`` has the table). Anything that
+breaks the protocol (first byte not 0x2A, oversized or truncated frames, malformed bodies,
+unknown or router-to-client message types) gets a Disconnect with the reason and the socket is
+closed; nothing a client sends can raise out of this class. Back-pressure: reading stops while
+the client does not read what we send (write buffer above its high-water mark) or while its own
+payloads in flight exceed the router's ``max_pending_bytes``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import Frame, FrameReader
-from i2p_streaming.router.checks import check_lease_set, check_session_config
+from i2p_streaming.router.checks import (
+    check_lease_set,
+    check_lease_set1,
+    check_other_lease_set,
+    check_session_config,
+)
+from i2p_streaming.router.held import HeldPayloads
+from i2p_streaming.router.lookups import host_reply
 
 if TYPE_CHECKING:
     from i2p_streaming.router.server import EmbeddedRouter, RouterSession
@@ -36,23 +44,13 @@ STATUS_BAD_SESSION = 10
 STATUS_EXPIRED = 14
 STATUS_NO_TUNNELS = 16
 STATUS_NO_LEASESET = 21
-_LOOKUP_UNSUPPORTED = 7
+STATUS_META_LEASESET = 22
+#: MessageStatus "available": a payload announced to a client without fast receive.
+STATUS_AVAILABLE = 0
 #: API version announced in SetDate.
 ROUTER_API_VERSION = "0.9.67"  # with the ML-KEM hybrid lease-set types 5/6/7
 #: client in/out, router in/in-burst/out/out-burst (KBytes/s), burst seconds, 9 unused.
 _DEFAULT_LIMITS = (8192, 8192, 8192, 8192, 8192, 8192, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-_ROUTER_TO_CLIENT = frozenset(
-    {
-        m.SessionStatus,
-        m.MessageStatus,
-        m.BandwidthLimits,
-        m.MessagePayload,
-        m.SetDate,
-        m.DestReply,
-        m.RequestVariableLeaseSet,
-        m.HostReply,
-    }
-)
 
 
 class ClientConnection(asyncio.Protocol):
@@ -69,7 +67,9 @@ class ClientConnection(asyncio.Protocol):
         self._open = False
         self._pending = 0
         self._paused: set[str] = set()
+        self._held = HeldPayloads()
         self.disconnect_reason: str | None = None
+        self.peer = "?"
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -77,6 +77,8 @@ class ClientConnection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self._open = True
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
         transport.set_write_buffer_limits(high=self.router.max_queue_bytes)
         self.router.connection_opened(self)
 
@@ -130,13 +132,24 @@ class ClientConnection(asyncio.Protocol):
 
     @property
     def queued_bytes(self) -> int:
-        """Bytes written but not yet taken by the client's socket."""
-        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+        """Bytes written but not yet taken by the client's socket, plus payloads held for a
+        client without fast receive."""
+        written = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        return written + self._held.held_bytes
 
     def send(self, msg: m.Message) -> None:
         """Queue one message for the client (dropped silently once closing)."""
         if self._open and self.transport is not None:
             self.transport.write(m.encode_message(msg))
+
+    def deliver(self, session: RouterSession, message_id: int, blob: bytes) -> None:
+        """Queue a payload for ``session``: a MessagePayload with fast receive, else hold it
+        and queue MessageStatus(status 0, size) announcing it (sent on ReceiveMessageBegin)."""
+        if session.fast_receive:
+            self.send(m.MessagePayload(session.session_id, message_id, blob))
+            return
+        self._held.hold(message_id, blob)
+        self.send(m.MessageStatus(session.session_id, message_id, STATUS_AVAILABLE, len(blob), 0))
 
     def close(self) -> None:
         """Close after flushing what is queued."""
@@ -156,14 +169,10 @@ class ClientConnection(asyncio.Protocol):
             return
         if error:
             self.router.count_protocol_error()
-            log.info("disconnecting I2CP client %s: %s", self._peer(), reason)
+            log.info("disconnecting I2CP client %s: %s", self.peer, reason)
         self.disconnect_reason = reason
         self.send(m.Disconnect(reason.encode()[:255].decode(errors="ignore")))
         self.close()
-
-    def _peer(self) -> str:
-        peer = self.transport.get_extra_info("peername") if self.transport else None
-        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
 
     def add_pending(self, size: int) -> None:
         """``size`` bytes of ours are scheduled for delivery; pause reading above the bound."""
@@ -206,10 +215,8 @@ class ClientConnection(asyncio.Protocol):
             handler(self, msg)
         elif isinstance(msg, m.UnknownMessage):
             self.disconnect(f"unsupported message type {msg.msg_type}")
-        elif type(msg) in _ROUTER_TO_CLIENT:
+        else:  # every other known type is router-to-client
             self.disconnect(f"unexpected {type(msg).__name__} from a client")
-        else:
-            self.disconnect(f"{type(msg).__name__} is not supported; use CreateLeaseSet2")
 
     def _session_for(self, session_id: int) -> RouterSession | None:
         session = self.session
@@ -272,16 +279,49 @@ class ClientConnection(asyncio.Protocol):
         self.send(m.SessionStatus(session.session_id, m.SessionStatus.DESTROYED))
         self.close()
 
-    def _on_create_lease_set(self, msg: m.CreateLeaseSet2) -> None:
-        session = self._session_for(msg.session_id)
+    def _lease_set_session(self, session_id: int, what: str) -> RouterSession | None:
+        session = self._session_for(session_id)
         if session is None:
-            self.disconnect(f"CreateLeaseSet2 for unknown session {msg.session_id}")
-            return
-        reason = check_lease_set(msg, session.hash, self.router.wall_ms() // 1000)
+            self.disconnect(f"{what} for unknown session {session_id}")
+        return session
+
+    def _publish(self, session: RouterSession, ls: m.AnyLeaseSet, reason: str | None) -> None:
         if reason is not None:
-            self.disconnect(f"invalid CreateLeaseSet2: {reason}")
+            self.disconnect(f"invalid {type(ls).__name__}: {reason}")
             return
-        session.lease_set = msg.lease_set
+        if session.lease_set is None:
+            log.debug("session %d published a %s", session.session_id, type(ls).__name__)
+        session.lease_set = ls
+
+    def _on_create_lease_set(self, msg: m.CreateLeaseSet2) -> None:
+        session = self._lease_set_session(msg.session_id, "CreateLeaseSet2")
+        if session is not None:
+            now_s = self.router.wall_ms() // 1000
+            self._publish(session, msg.lease_set, check_lease_set(msg, session.hash, now_s))
+
+    def _on_create_other_lease_set(self, msg: m.CreateLeaseSet2Other) -> None:
+        session = self._lease_set_session(msg.session_id, "CreateLeaseSet2")
+        if session is not None:
+            now_s = self.router.wall_ms() // 1000
+            self._publish(session, msg.lease_set, check_other_lease_set(msg, session.hash, now_s))
+
+    def _on_create_lease_set1(self, msg: m.CreateLeaseSet) -> None:
+        """The legacy CreateLeaseSet (Java's default for ElGamal-only sessions): a LeaseSet v1
+        after a 20-byte (unused) revocation key and the 256-byte ElGamal private key."""
+        session = self._lease_set_session(msg.session_id, "CreateLeaseSet")
+        if session is None:
+            return
+        try:
+            ls, used = m.LeaseSet1.from_bytes(msg.lease_set)
+        except DataFormatError as exc:
+            self.disconnect(f"malformed message of type 4: {exc}")
+            return
+        if used != len(msg.lease_set):
+            self.disconnect(f"malformed message of type 4: {len(msg.lease_set) - used} extra bytes")
+            return
+        now_s = self.router.wall_ms() // 1000
+        reason = check_lease_set1(ls, msg.private_key, session.hash, now_s)
+        self._publish(session, ls, reason)
 
     def _on_send(self, msg: m.SendMessage | m.SendMessageExpires) -> None:
         session = self._session_for(msg.session_id)
@@ -304,26 +344,30 @@ class ClientConnection(asyncio.Protocol):
             self.send(m.MessageStatus(sid, mid, STATUS_ACCEPTED, size, msg.nonce))
         self.send(m.MessageStatus(sid, mid, code, size, msg.nonce))
 
+    def _on_receive_begin(self, msg: m.ReceiveMessageBegin) -> None:
+        """Send the held payload (Java: an unknown id is logged and ignored)."""
+        session = self._session_for(msg.session_id)
+        blob = self._held.get(msg.message_id)
+        if session is None or blob is None:
+            log.debug("ReceiveMessageBegin for unknown message %d", msg.message_id)
+            return
+        self.send(m.MessagePayload(session.session_id, msg.message_id, blob))
+
+    def _on_receive_end(self, msg: m.ReceiveMessageEnd) -> None:
+        """Forget the held payload."""
+        self._held.release(msg.message_id)
+
+    def _on_blinding_info(self, msg: m.BlindingInfo) -> None:
+        """Remember how to reach a blinded Destination (no reply, as in Java)."""
+        if not self.router.blinding.add(msg):
+            log.info("BlindingInfo by hash or host name is not supported (ignored)")
+
+    def _on_ignored(self, msg: m.Message) -> None:
+        """SetDate and ReportAbuse from a client: Java's router ignores both."""
+        log.debug("ignoring %s from client %s", type(msg).__name__, self.peer)
+
     def _on_host_lookup(self, msg: m.HostLookup) -> None:
-        if msg.lookup_type > 4:
-            self.send(m.HostReply(msg.session_id, msg.request_id, _LOOKUP_UNSUPPORTED))
-            return
-        router = self.router
-        key = msg.key
-        if isinstance(key, str):
-            dest = router.resolve(key)
-        elif isinstance(key, bytes):
-            dest = router.find(key)
-        else:
-            dest = router.find(key.hash)
-        if dest is None:
-            self.send(m.HostReply(msg.session_id, msg.request_id, 1))
-            return
-        options: dict[str, str] | None = None
-        if msg.lookup_type >= 2:
-            session = router.find_session(dest.hash)
-            options = dict(session.lease_set.properties) if session and session.lease_set else {}
-        self.send(m.HostReply(msg.session_id, msg.request_id, 0, dest, options))
+        self.send(host_reply(self.router, msg, self.router.blinding))
 
     def _on_dest_lookup(self, msg: m.DestLookup) -> None:
         dest = self.router.find(msg.hash)
@@ -338,7 +382,7 @@ class ClientConnection(asyncio.Protocol):
         self.send(m.BandwidthLimits(limits))
 
     def _on_disconnect(self, msg: m.Disconnect) -> None:
-        log.debug("client %s disconnected: %s", self._peer(), msg.reason)
+        log.debug("client %s disconnected: %s", self.peer, msg.reason)
         self.close()
 
 
@@ -348,6 +392,13 @@ _HANDLERS: dict[type[m.Message], Callable[[ClientConnection, Any], None]] = {
     m.ReconfigureSession: ClientConnection._on_reconfigure,
     m.DestroySession: ClientConnection._on_destroy,
     m.CreateLeaseSet2: ClientConnection._on_create_lease_set,
+    m.CreateLeaseSet2Other: ClientConnection._on_create_other_lease_set,
+    m.CreateLeaseSet: ClientConnection._on_create_lease_set1,
+    m.ReceiveMessageBegin: ClientConnection._on_receive_begin,
+    m.ReceiveMessageEnd: ClientConnection._on_receive_end,
+    m.BlindingInfo: ClientConnection._on_blinding_info,
+    m.SetDate: ClientConnection._on_ignored,
+    m.ReportAbuse: ClientConnection._on_ignored,
     m.SendMessage: ClientConnection._on_send,
     m.SendMessageExpires: ClientConnection._on_send,
     m.HostLookup: ClientConnection._on_host_lookup,

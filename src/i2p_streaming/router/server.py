@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-from i2p_streaming.data import Destination, Lease, LeaseSet2, b32_address_to_hash, is_b32_address
+from i2p_streaming.data import Destination, Lease, b32_address_to_hash, is_b32_address
 from i2p_streaming.i2cp import messages as m
+from i2p_streaming.router.blinding import BlindingTable
 from i2p_streaming.router.connection import (
+    STATUS_META_LEASESET,
     STATUS_NO_LEASESET,
     STATUS_NO_TUNNELS,
     STATUS_SUCCESS,
@@ -37,7 +39,7 @@ from i2p_streaming.router.impairment import (
     corrupt_payload,
 )
 
-__all__ = ["EmbeddedRouter", "RouterStats"]
+__all__ = ["EmbeddedRouter", "RouterStats", "SessionChange"]
 
 log = logging.getLogger("i2p_streaming.router")
 
@@ -50,7 +52,7 @@ class RouterSession:
     destination: Destination
     options: dict[str, str]
     conn: ClientConnection
-    lease_set: LeaseSet2 | None = None
+    lease_set: m.AnyLeaseSet | None = None
     leases: tuple[Lease, ...] = ()
     refresh: asyncio.TimerHandle | None = field(default=None, repr=False)
 
@@ -63,6 +65,24 @@ class RouterSession:
     def final_status_only(self) -> bool:
         """True with ``i2cp.messageReliability=none`` (no "accepted" status first)."""
         return self.options.get("i2cp.messageReliability", "").strip().lower() == "none"
+
+    @property
+    def fast_receive(self) -> bool:
+        """False only with ``i2cp.fastReceive=false``: then each payload is announced with
+        MessageStatus 0 and sent on ReceiveMessageBegin (Java's legacy flow). Unlike Java's
+        router, a missing option means fast receive (as on i2pd)."""
+        return self.options.get("i2cp.fastReceive", "true").strip().lower() != "false"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    """A session came (``opened`` True) or went: its id, b32 address and the client's
+    ``host:port``."""
+
+    opened: bool
+    session_id: int
+    b32: str
+    client: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +128,8 @@ class EmbeddedRouter:
     dropped and counted) and ``max_pending_bytes`` the bytes a sender may have in flight
     before the router stops reading its socket. ``clock`` is the wall clock (seconds).
     ``names`` are host names HostLookup resolves (at most :data:`~i2p_streaming.router.hosts.
-    MAX_NAMES`; see :meth:`register_name`).
+    MAX_NAMES`; see :meth:`register_name`). ``on_session`` is called with a
+    :class:`SessionChange` whenever a session is created or removed.
     """
 
     def __init__(
@@ -127,6 +148,7 @@ class EmbeddedRouter:
         max_pending_bytes: int = 1 << 20,
         clock: Callable[[], float] = time.time,
         names: Mapping[str, Destination] | None = None,
+        on_session: Callable[[SessionChange], None] | None = None,
     ) -> None:
         if leases_per_set is not None and not 1 <= leases_per_set <= 16:
             raise ValueError("leases_per_set must be 1..16")
@@ -140,6 +162,8 @@ class EmbeddedRouter:
         self.max_queue_bytes = max_queue_bytes
         self.max_pending_bytes = max_pending_bytes
         self.clock = clock
+        self.on_session = on_session
+        self.blinding = BlindingTable()
         self.engine = ImpairmentEngine(impairments, random.Random(seed))
         self._rng = random.Random(None if seed is None else f"router:{seed}")
         self._server: asyncio.Server | None = None
@@ -331,7 +355,9 @@ class EmbeddedRouter:
         session = RouterSession(sid, destination, dict(options), conn)
         self._by_id[sid] = session
         self._by_hash[destination.hash] = session
-        log.debug("session %d created for %s", sid, destination.b32)
+        log.debug("session %d opened: %s from %s", sid, destination.b32, conn.peer)
+        if self.on_session is not None:
+            self.on_session(SessionChange(True, sid, destination.b32, conn.peer))
         return session
 
     def remove_session(self, session: RouterSession) -> None:
@@ -342,6 +368,12 @@ class EmbeddedRouter:
             del self._by_id[session.session_id]
         if self._by_hash.get(session.hash) is session:
             del self._by_hash[session.hash]
+        else:
+            return
+        b32 = session.destination.b32
+        log.debug("session %d closed: %s from %s", session.session_id, b32, session.conn.peer)
+        if self.on_session is not None:
+            self.on_session(SessionChange(False, session.session_id, b32, session.conn.peer))
 
     def request_lease_set(self, session: RouterSession) -> None:
         """Send RequestVariableLeaseSet with fresh fake leases; schedule the next one."""
@@ -367,6 +399,13 @@ class EmbeddedRouter:
         if session is None or session.lease_set is None:
             return None
         return session.destination
+
+    def session_for_signing_key(self, key: bytes) -> RouterSession | None:
+        """The session whose Destination has the signing public key ``key``."""
+        for session in self._by_hash.values():
+            if session.destination.signing_public_key == key:
+                return session
+        return None
 
     def find_session(self, key: bytes) -> RouterSession | None:
         """The reachable session with Destination hash ``key``."""
@@ -397,6 +436,8 @@ class EmbeddedRouter:
         receiver = self.find_session(target.hash)
         if receiver is None:
             return STATUS_NO_LEASESET
+        if isinstance(receiver.lease_set, m.MetaLeaseSet):
+            return STATUS_META_LEASESET
         assert self._loop is not None
         now = self._loop.time()
         src = sender.hash
@@ -445,4 +486,4 @@ class EmbeddedRouter:
         blob = item.blob
         if item.corrupt is not None:
             blob = corrupt_payload(blob, *item.corrupt)
-        receiver.conn.send(m.MessagePayload(receiver.session_id, self.next_message_id(), blob))
+        receiver.conn.deliver(receiver, self.next_message_id(), blob)

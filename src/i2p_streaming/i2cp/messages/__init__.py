@@ -9,7 +9,10 @@ does not know.
 
 - :mod:`.base`: the :class:`Message` base and :class:`UnknownMessage`.
 - :mod:`.lifecycle`: handshake, create/reconfigure/destroy, status, disconnect, bandwidth.
-- :mod:`.leasesets`: RequestVariableLeaseSet, CreateLeaseSet2.
+- :mod:`.leasesets`: RequestVariableLeaseSet, CreateLeaseSet2 (any lease set type), legacy
+  CreateLeaseSet; :mod:`.lstypes`: LeaseSet1, EncryptedLeaseSet, MetaLeaseSet.
+- :mod:`.legacy`: ReceiveMessageBegin/End (no fast receive), ReportAbuse.
+- :mod:`.blinding`: BlindingInfo.
 - :mod:`.lookups`: HostLookup/HostReply, DestLookup/DestReply.
 - :mod:`.delivery`: SendMessage(Expires) with :func:`send_message_frame`, MessagePayload,
   MessageStatus.
@@ -20,6 +23,7 @@ from __future__ import annotations
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp.frames import encode_frame
 from i2p_streaming.i2cp.messages.base import NO_SESSION, Message, UnknownMessage
+from i2p_streaming.i2cp.messages.blinding import BlindingInfo
 from i2p_streaming.i2cp.messages.delivery import (
     MessagePayload,
     MessageStatus,
@@ -28,10 +32,15 @@ from i2p_streaming.i2cp.messages.delivery import (
     send_message_frame,
 )
 from i2p_streaming.i2cp.messages.leasesets import (
+    AnyLeaseSet,
     CreateLeaseSet,
     CreateLeaseSet2,
+    CreateLeaseSet2Other,
+    OtherLeaseSet,
     RequestVariableLeaseSet,
+    decode_create_lease_set2,
 )
+from i2p_streaming.i2cp.messages.legacy import ReceiveMessageBegin, ReceiveMessageEnd, ReportAbuse
 from i2p_streaming.i2cp.messages.lifecycle import (
     BandwidthLimits,
     CreateSession,
@@ -44,6 +53,12 @@ from i2p_streaming.i2cp.messages.lifecycle import (
     SetDate,
 )
 from i2p_streaming.i2cp.messages.lookups import DestLookup, DestReply, HostLookup, HostReply
+from i2p_streaming.i2cp.messages.lstypes import (
+    EncryptedLeaseSet,
+    LeaseSet1,
+    MetaEntry,
+    MetaLeaseSet,
+)
 from i2p_streaming.i2cp.sessionconfig import (
     TRANSIENT_KEY_OPTION,
     SessionConfig,
@@ -52,22 +67,33 @@ from i2p_streaming.i2cp.sessionconfig import (
 
 __all__ = [
     "NO_SESSION",
+    "OtherLeaseSet",
+    "AnyLeaseSet",
     "BandwidthLimits",
+    "BlindingInfo",
     "CreateLeaseSet",
     "CreateLeaseSet2",
+    "CreateLeaseSet2Other",
     "CreateSession",
     "DestLookup",
     "DestReply",
     "DestroySession",
     "Disconnect",
+    "EncryptedLeaseSet",
     "GetBandwidthLimits",
     "GetDate",
     "HostLookup",
     "HostReply",
+    "LeaseSet1",
     "Message",
     "MessagePayload",
     "MessageStatus",
+    "MetaEntry",
+    "MetaLeaseSet",
+    "ReceiveMessageBegin",
+    "ReceiveMessageEnd",
     "ReconfigureSession",
+    "ReportAbuse",
     "RequestVariableLeaseSet",
     "SendMessage",
     "SendMessageExpires",
@@ -91,7 +117,10 @@ _MESSAGE_TYPES: dict[int, type[Message]] = {
         DestroySession,
         CreateLeaseSet,
         SendMessage,
+        ReceiveMessageBegin,
+        ReceiveMessageEnd,
         GetBandwidthLimits,
+        ReportAbuse,
         SessionStatus,
         MessageStatus,
         BandwidthLimits,
@@ -106,6 +135,7 @@ _MESSAGE_TYPES: dict[int, type[Message]] = {
         HostLookup,
         HostReply,
         CreateLeaseSet2,
+        BlindingInfo,
     )
 }
 
@@ -119,6 +149,8 @@ def decode_message(msg_type: int, body: bytes) -> Message:
     if cls is None:
         return UnknownMessage(msg_type, body)
     try:
+        if cls is CreateLeaseSet2:
+            return decode_create_lease_set2(body)
         return cls.decode(body)
     except DataFormatError:
         raise
