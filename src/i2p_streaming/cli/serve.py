@@ -6,7 +6,8 @@ The HTTP side is the standard library's ``http.server.SimpleHTTPRequestHandler``
 with keep-alive, HEAD, Content-Type by extension, directory index or listing; one byte
 range per request, answered 206), each stream handled in its own thread over a blocking
 :class:`~i2p_streaming.sync.socket.StreamSocket` while the session runs on the command's
-event loop. Paths are confined to DIR: ``..`` never
+event loop, whose session has :func:`~i2p_streaming.web.web_stream_options` (each buffered
+response sent at once). Paths are confined to DIR: ``..`` never
 leaves it (the handler drops such parts) and a symbolic link that resolves outside DIR is
 answered 404. Prints ``serving DIR at http://B32/ (port PORT)`` on stdout once it accepts.
 """
@@ -34,6 +35,7 @@ from i2p_streaming.cli.common import (
 )
 from i2p_streaming.cli.serveapp import serve_app
 from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
+from i2p_streaming.web import web_stream_options
 
 __all__ = ["SiteHandler", "parse_range", "register"]
 
@@ -197,7 +199,7 @@ async def _serve(args: argparse.Namespace) -> int:
             target=_handle, args=(sock, handler, slots), name="serve", daemon=True
         ).start()
 
-    session = await open_session(args, keys)
+    session = await open_session(args, keys, stream_options=web_stream_options())
     try:
         server = await session.create_server(lambda: SyncProtocol(on_made=made), args.port)
         print(f"serving {root} at http://{session.b32}/ (port {args.port})", flush=True)
