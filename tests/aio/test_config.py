@@ -105,6 +105,18 @@ def test_split_options_routes_keys_by_layer() -> None:
     assert stream_options(base, {"i2p.streaming.maxWindowSize": "3"}).max_window_size == 3
 
 
+def test_split_options_on_a_base() -> None:
+    base = StreamOptions(passive_flush_delay=0.0, max_window_size=7)
+    assert split_options(None, base=base) == ({}, base)
+    i2cp, stream = split_options(
+        {"inbound.length": "0", "i2p.streaming.maxWindowSize": "9"}, base=base
+    )
+    assert i2cp == {"inbound.length": "0"}
+    assert (stream.passive_flush_delay, stream.max_window_size) == (0.0, 9)
+    with pytest.raises(TypeError, match="StreamOptions already"):
+        split_options(StreamOptions(), base=base)
+
+
 def test_tls_context_choices() -> None:
     assert tls_context(False) is None
     ctx = tls_context(True, verify=False)

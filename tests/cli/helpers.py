@@ -27,9 +27,13 @@ def cli_env(router: tuple[str, int] | None = None) -> dict[str, str]:
 
 
 async def spawn(
-    *args: str, router: tuple[str, int] | None = None, stdin: int | None = None
+    *args: str,
+    router: tuple[str, int] | None = None,
+    stdin: int | None = None,
+    cwd: Path | None = None,
 ) -> asyncio.subprocess.Process:
-    """Start ``python -m i2p_streaming ARGS`` with pipes for stdin, stdout and stderr."""
+    """Start ``python -m i2p_streaming ARGS`` (in ``cwd``, default ours) with pipes for
+    stdin, stdout and stderr."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -39,6 +43,7 @@ async def spawn(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=cli_env(router),
+        cwd=cwd,
     )
 
 

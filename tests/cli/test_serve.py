@@ -134,7 +134,8 @@ def test_parse_range() -> None:
     ("args", "message"),
     [
         (["serve", "/nonexistent/folder"], b"serve: /nonexistent/folder: not a folder\n"),
-        (["serve", ".", "--wsgi", "app:app"], b"serve: --wsgi/--asgi are not there yet"),
+        (["serve", ".", "--wsgi", "app:app"], b"serve: give a folder (serve DIR) or an app"),
+        (["serve"], b"serve: give a folder (serve DIR) or an app (--wsgi/--asgi MODULE:APP)\n"),
         (["serve", ".", "--port", "0"], b"invalid port '0': must be 1-65535"),
         (["--pcap", "/nonexistent/x.pcap", "serve", "."], b"serve: cannot write /nonexistent/x"),
     ],

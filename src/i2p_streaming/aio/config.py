@@ -100,15 +100,17 @@ def check_option_names(keys: Iterable[str], *, strict: bool = False) -> list[str
 
 
 def split_options(
-    options: OptionsArg, *, strict: bool = False
+    options: OptionsArg, *, strict: bool = False, base: StreamOptions | None = None
 ) -> tuple[dict[str, str], StreamOptions]:
     """Split user options: ``i2p.streaming.*`` -> :class:`StreamOptions` (validated,
-    unknown keys rejected), everything else (``i2cp.*``, ``inbound.*``, ``outbound.*``) -> the
-    I2CP session options. Keys no layer knows are warned about (:func:`check_option_names`;
-    ``strict``: ``ValueError``)."""
+    unknown keys rejected; unset fields from ``base``, default the defaults), everything else
+    (``i2cp.*``, ``inbound.*``, ``outbound.*``) -> the I2CP session options. Keys no layer
+    knows are warned about (:func:`check_option_names`; ``strict``: ``ValueError``)."""
     if options is None:
-        return {}, StreamOptions()
+        return {}, base or StreamOptions()
     if isinstance(options, StreamOptions):
+        if base is not None:
+            raise TypeError("options is a StreamOptions already: give no stream_options too")
         return {}, options
     check_option_names(options, strict=strict)
     i2cp: dict[str, str] = {}
@@ -117,7 +119,7 @@ def split_options(
         (streaming if key.startswith(_STREAMING_PREFIX) else i2cp)[key] = str(value)
         if key in STREAMING_I2CP_KEYS:  # i2cp.accessList & co. are read by streaming too
             streaming[key] = str(value)
-    return i2cp, StreamOptions.from_properties(streaming)
+    return i2cp, StreamOptions.from_properties(streaming, base)
 
 
 def stream_options(base: StreamOptions, options: OptionsArg) -> StreamOptions:

@@ -116,6 +116,7 @@ def create_session(
     *,
     keys: PrivateKeys | str | os.PathLike[str] | None = None,
     options: Mapping[str, str] | StreamOptions | None = None,
+    stream_options: StreamOptions | None = None,
     tls: bool | ssl.SSLContext = False,
     tls_verify: bool = True,
     tls_cafile: str | os.PathLike[str] | None = None,
@@ -134,6 +135,9 @@ def create_session(
     destination), :class:`PrivateKeys`, or a key-file path (created when missing only if
     ``create_keys``). ``options``: ``i2cp.*``/``inbound.*``/``outbound.*`` go to the router,
     ``i2p.streaming.*`` become the session's :class:`StreamOptions` (or pass one);
+    ``stream_options``: the :class:`StreamOptions` those keys start from (default: the
+    defaults; e.g. ``web_stream_options()`` with ``options`` for the router), a
+    ``TypeError`` when ``options`` is a :class:`StreamOptions` itself;
     ``pcap=FILE`` (and ``pcap.maxSize=SIZE``, 100 MiB by default) writes every streaming
     packet sent and received to FILE as a pcap (:mod:`i2p_streaming.aio.pcap`). ``tls``:
     True (I2CP over TLS; the router's certificate is verified against the system's CAs and
@@ -155,7 +159,7 @@ def create_session(
     capture = None
     if options is not None and not isinstance(options, StreamOptions):
         options, capture = split_pcap_options(options)
-    i2cp_options, stream_opts = split_options(options, strict=strict)
+    i2cp_options, stream_opts = split_options(options, strict=strict, base=stream_options)
     timeouts = (timeout, min(handshake_timeout, timeout))
     return SessionOpener(
         lambda: _open_session(

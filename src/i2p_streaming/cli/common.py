@@ -28,6 +28,7 @@ from i2p_streaming.errors import (
     SessionRefusedError,
 )
 from i2p_streaming.router.units import parse_duration
+from i2p_streaming.streaming import StreamOptions
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -137,8 +138,14 @@ def not_found(name: str, exc: DestinationLookupError) -> str:
     return f"{name[:60]}: not found{detail}"
 
 
-async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None) -> Session:
-    """A session on the chosen router with ``-o`` options; CommandError (exit 2) when the
+async def open_session(
+    args: argparse.Namespace,
+    keys: PrivateKeys | None = None,
+    *,
+    stream_options: StreamOptions | None = None,
+) -> Session:
+    """A session on the chosen router with ``-o`` options (its ``i2p.streaming.*`` keys
+    applied to ``stream_options``, default the defaults); CommandError (exit 2) when the
     router cannot be reached or refuses the session, or the port answers SAM or HTTP (probed
     when the session is not open after :data:`PROBE_AFTER` seconds; a failed opening names
     them itself)."""
@@ -146,7 +153,9 @@ async def open_session(args: argparse.Namespace, keys: PrivateKeys | None = None
     options = dict(args.options)
 
     async def connect() -> Session:
-        return await create_session((host, port), keys=keys, options=options, timeout=60.0)
+        return await create_session(
+            (host, port), keys=keys, options=options, stream_options=stream_options, timeout=60.0
+        )
 
     opening = asyncio.ensure_future(connect())
     try:

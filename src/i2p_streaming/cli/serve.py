@@ -1,10 +1,13 @@
 """``i2p-streaming serve DIR [--port 80] [--keys FILE]``: a static eepsite from a folder.
 
+(``serve --wsgi/--asgi MODULE:APP`` serves an application instead: :mod:`.serveapp`.)
+
 The HTTP side is the standard library's ``http.server.SimpleHTTPRequestHandler`` (HTTP/1.1
 with keep-alive, HEAD, Content-Type by extension, directory index or listing; one byte
 range per request, answered 206), each stream handled in its own thread over a blocking
 :class:`~i2p_streaming.sync.socket.StreamSocket` while the session runs on the command's
-event loop. Paths are confined to DIR: ``..`` never
+event loop, whose session has :func:`~i2p_streaming.web.web_stream_options` (each buffered
+response sent at once). Paths are confined to DIR: ``..`` never
 leaves it (the handler drops such parts) and a symbolic link that resolves outside DIR is
 answered 404. Prints ``serving DIR at http://B32/ (port PORT)`` on stdout once it accepts.
 """
@@ -30,7 +33,9 @@ from i2p_streaming.cli.common import (
     port_arg,
     run_command,
 )
+from i2p_streaming.cli.serveapp import serve_app
 from i2p_streaming.sync.socket import StreamSocket, SyncProtocol
+from i2p_streaming.web import web_stream_options
 
 __all__ = ["SiteHandler", "parse_range", "register"]
 
@@ -47,16 +52,25 @@ def register(subparsers: Any) -> None:
     """Add the ``serve`` subcommand."""
     p = subparsers.add_parser(
         "serve",
-        help="a static eepsite: serve the files of DIR over HTTP on an I2P port",
-        description="Serve DIR over HTTP/1.1 (GET, HEAD, keep-alive, index.html or a listing) "
-        "on PORT of a destination and print its http://B32/ address. --keys FILE gives a "
+        help="an eepsite: the files of DIR, or a WSGI/ASGI app, over HTTP on an I2P port",
+        description="Serve DIR over HTTP/1.1 (GET, HEAD, keep-alive, index.html or a listing), "
+        "or the WSGI or ASGI application MODULE:APP (imported from the current folder), on "
+        "PORT of a destination and print its http://B32/ address. --keys FILE gives a "
         "stable address.",
     )
-    p.add_argument("dir", metavar="DIR", help="the folder to serve")
+    p.add_argument("dir", metavar="DIR", nargs="?", default=None, help="the folder to serve")
     p.add_argument("--port", type=port_arg, default=80, help="I2P port (80)")
     p.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
-    p.add_argument("--wsgi", default=None, metavar="MODULE:APP", help=argparse.SUPPRESS)
-    p.add_argument("--asgi", default=None, metavar="MODULE:APP", help=argparse.SUPPRESS)
+    apps = p.add_mutually_exclusive_group()
+    apps.add_argument(
+        "--wsgi", default=None, metavar="MODULE:APP", help="serve a WSGI app (Flask, Django)"
+    )
+    apps.add_argument(
+        "--asgi",
+        default=None,
+        metavar="MODULE:APP",
+        help="serve an ASGI app (FastAPI, Starlette; needs the [asgi] extra)",
+    )
     p.set_defaults(run=run_serve)
 
 
@@ -163,8 +177,10 @@ def _handle(sock: StreamSocket, handler: Any, done: threading.BoundedSemaphore) 
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    if args.wsgi is not None or args.asgi is not None:
-        raise CommandError("--wsgi/--asgi are not there yet; serve a folder: serve DIR", 2)
+    if (args.dir is None) == (args.wsgi is None and args.asgi is None):
+        raise CommandError("give a folder (serve DIR) or an app (--wsgi/--asgi MODULE:APP)", 2)
+    if args.dir is None:
+        return await serve_app(args)
     root = Path(args.dir)
     if not root.is_dir():
         raise CommandError(f"{args.dir}: not a folder", 2)
@@ -183,7 +199,7 @@ async def _serve(args: argparse.Namespace) -> int:
             target=_handle, args=(sock, handler, slots), name="serve", daemon=True
         ).start()
 
-    session = await open_session(args, keys)
+    session = await open_session(args, keys, stream_options=web_stream_options())
     try:
         server = await session.create_server(lambda: SyncProtocol(on_made=made), args.port)
         print(f"serving {root} at http://{session.b32}/ (port {args.port})", flush=True)
@@ -197,5 +213,6 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Run ``serve`` until Ctrl-C (exit 130); 2 for bad arguments or an unusable router."""
+    """Run ``serve`` (a folder, or an app: :func:`~i2p_streaming.cli.serveapp.serve_app`)
+    until Ctrl-C (exit 130); 2 for bad arguments or an unusable router."""
     return run_command("serve", lambda: _serve(args))

@@ -31,9 +31,15 @@ _CLOSED = object()
 
 
 class _LoopThread:
-    """An event loop running forever in a daemon thread."""
+    """An event loop running forever in a daemon thread; or, given ``loop``, the running
+    loop of the calling thread (borrowed: :meth:`stop` leaves it alone)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.owned = loop is None
+        if loop is not None:
+            self.loop = loop
+            self.thread = threading.current_thread()
+            return
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         self.thread = threading.Thread(
@@ -62,7 +68,7 @@ class _LoopThread:
             raise
 
     def stop(self) -> None:
-        if self.loop.is_closed():
+        if not self.owned or self.loop.is_closed():
             return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10.0)
@@ -79,6 +85,13 @@ class SyncSession:
         self.aio = session
         self.loop = runner.loop
         self._closed = False
+
+    @classmethod
+    def wrap(cls, session: Session) -> SyncSession:
+        """A blocking view of ``session``, made on its running loop (whose thread then keeps
+        running it): for code in other threads, such as WSGI handlers. Its methods must not
+        be called from the loop's thread; :meth:`close` closes ``session``, not the loop."""
+        return cls(_LoopThread(asyncio.get_running_loop()), session)
 
     @property
     def destination(self) -> Destination:
