@@ -290,6 +290,7 @@ class Connection:
             self._half_open_deadline,
             self._keepalive_deadline,
             send.coalesce.flush_at,
+            send.closing.at,
             recv.flow.unchoke_retry_at,
             self._inactivity_deadline(),
         )
@@ -363,8 +364,8 @@ class Connection:
                 return
         if self.recv.on_timer(now):
             ctx.mark_dirty(self)
-        if send.coalesce.expire(now):
-            ctx.mark_dirty(self)  # bulk profile: the passive flush delay of a partial packet
+        if send.coalesce.expire(now) or send.closing.due(now):
+            ctx.mark_dirty(self)  # a partial packet's passive flush delay, or our CLOSE's linger
         inactive_at = self._inactivity_deadline()
         if inactive_at is not None and now >= inactive_at:
             opts = self.options

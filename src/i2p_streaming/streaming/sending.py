@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from i2p_streaming.data import Destination
+from i2p_streaming.streaming.closing import CloseGate
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
@@ -78,6 +79,7 @@ class SendPath:
         "cc",
         "close_requested",
         "close_seq",
+        "closing",
         "coalesce",
         "mtu",
         "next_seq",
@@ -125,6 +127,7 @@ class SendPath:
         self.syn_acked = initiator
         self.close_requested = False
         self.close_seq = -1
+        self.closing = CloseGate(self._rtt)  # CLOSE alone, once all is acked
         self._first_status = initiator
         self.bytes_sent = 0
         self.packets_sent = 0
@@ -426,10 +429,7 @@ class SendPath:
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
                 payload = self.buffer.take(self.mtu)
                 flags = 0
-                if self.close_requested and not self.buffer.buffered:
-                    flags = CLOSE
-                    self.close_seq = self.next_seq
-            elif self.close_requested and self.close_seq < 0:
+            elif self.close_seq < 0 and self.closing.ready(now, self.close_requested, unacked):
                 payload = b""
                 flags = CLOSE
                 self.close_seq = self.next_seq
