@@ -17,6 +17,7 @@ take 8-15 s each (it acks one packet per 100 ms RTO round; sender side, open), h
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import struct
@@ -93,7 +94,7 @@ async def _serve_runs(
         dest = ours.destination.to_base64()
         for body_size, size in cases:
             body = os.urandom(body_size)
-            peer = PeerThread("sam-ask", lambda s=size, b=body: ask(sam_session, dest, s, b))
+            peer = PeerThread("sam-ask", functools.partial(ask, sam_session, dest, size, body))
             n, digest = await peer.start().wait(100)
             expected = hashlib.sha256(reply_for(size)[:size]).hexdigest()
             if (n, digest) != (size, expected):

@@ -26,6 +26,7 @@ __all__ = [
     "ACK_IDLE_MIN",
     "DROPPED",
     "DUPLICATE",
+    "FLIGHT_GAP",
     "HOLD_FRACTION",
     "HOLD_MAX",
     "HOLD_MIN",
@@ -45,6 +46,13 @@ ACK_EVERY_PACKETS = 64
 #: one-packet request can carry its ACK.
 ACK_IDLE_GAPS = 4
 ACK_IDLE_MIN = 0.001
+#: Flight-start ACK: once the peer has sent bulk (an ACK of ours covered two or more new
+#: packets), the first in-order packet after a silence of FLIGHT_GAP x SRTT is acked at once.
+#: A Java sender restarts its retransmission timer (RTO, down to about its RTT on a steady
+#: path) on each ACK: acking a new flight only at its DELAY=0 point or its end, one RTT plus
+#: part of a flight after our previous ACK, times it out (w -> 1), typically right after a
+#: loss was repaired with one ACK per packet (which brings its RTO down to the bare RTT).
+FLIGHT_GAP = 0.5
 #: After a choke, until the peer sends new data, the ACK that covers every packet it had sent
 #: when we refused one waits HOLD_FRACTION of the interval at which the peer resends its last
 #: packet (its RTO; at least HOLD_MIN, at most HOLD_MAX seconds). i2pd 2.56 (fixed in 2.58)
@@ -69,6 +77,7 @@ class ReceivePath:
     __slots__ = (
         "_ack_deadline",
         "_budget_choke",
+        "_bulk",
         "_ctx",
         "_gap_avg",
         "_hold_period",
@@ -116,6 +125,7 @@ class ReceivePath:
         self._hold_seen = -1.0  # when packet _hold_through last arrived (dropped or not)
         self._hold_period = 0.0  # the interval between its last two arrivals (peer's RTO)
         self._unacked = 0  # new data packets received since our last ACK went out
+        self._bulk = False  # one of our ACKs has covered two or more new data packets
         self._last_arrival = -1.0  # when the latest in-order data packet arrived
         self._gap_avg = 0.0  # moving average of the gaps between in-order data packets
         self.idle_ack_at: float | None = None  # burst-end ACK deadline (see ACK_IDLE_GAPS)
@@ -180,7 +190,9 @@ class ReceivePath:
                 self._deliver(item[0], item[1])
             ack_at = now if ooo else self._ack_time(now, delay)
             self._unacked += 1
-            if self._unacked >= ACK_EVERY_PACKETS:
+            if self._unacked >= ACK_EVERY_PACKETS or (
+                self._unacked == 1 and self._bulk and self._flight_start(now)
+            ):
                 ack_at = now
             self._note_arrival(now)
         else:
@@ -243,6 +255,12 @@ class ReceivePath:
     def ack_deadline(self, value: float | None) -> None:
         self._ack_deadline = value
 
+    def _flight_start(self, now: float) -> bool:
+        """Is this in-order packet the first of a new flight (FLIGHT_GAP x SRTT of silence)?"""
+        srtt = self._rtt.rtt
+        last = self._last_arrival
+        return srtt is not None and last >= 0 and now - last >= FLIGHT_GAP * srtt
+
     def _note_arrival(self, now: float) -> None:
         """Push the burst-end ACK deadline past this in-order data packet (ACK_IDLE_GAPS).
 
@@ -303,6 +321,8 @@ class ReceivePath:
         """A flush sent our acks (``acked``), or found an ACK ``due`` it could not send (no
         peer id yet): either way the deadline is over."""
         if acked:
+            if self._unacked >= 2:
+                self._bulk = True
             self._unacked = 0
             self.idle_ack_at = None
         if acked or due:
