@@ -33,24 +33,39 @@ def linger(rtt: RttEstimator) -> float:
 
 
 class CloseGate:
-    """The time our requested CLOSE may go; ``at`` is also a connection timer."""
+    """The time our requested CLOSE may go; ``at`` is also a connection timer.
 
-    __slots__ = ("_rtt", "at")
+    The send path asks :meth:`ready` on every flush that finds its send buffer empty; the
+    CLOSE may go once nothing is in flight and :func:`linger` has passed since the first
+    flush that found nothing in flight any more. A CLOSE requested long after the last ACK
+    (or with no data sent at all) goes at once.
+    """
+
+    __slots__ = ("_busy", "_idle_at", "_rtt", "at")
 
     def __init__(self, rtt: RttEstimator) -> None:
         self._rtt = rtt  # the stream's RTT estimate (read only)
-        self.at: float | None = None  # when the CLOSE may go (None: not yet known)
+        self._busy = False  # the last flush saw packets in flight
+        self._idle_at = -1.0  # when a flush first found them all acked (-1: never busy)
+        self.at: float | None = None  # when the CLOSE may go (None: not waiting)
 
     def ready(self, now: float, requested: bool, unacked: Sized) -> bool:
-        """May the requested CLOSE go now (the send buffer is empty; ``unacked``: the packets
-        in flight)? The first call with nothing in flight starts the linger; anything sent
-        meanwhile restarts it."""
-        if not requested or unacked:
+        """May the CLOSE go now (``requested``; the send buffer is empty; ``unacked``: the
+        packets in flight)?"""
+        if unacked:
+            self._busy = True
             self.at = None
             return False
-        if self.at is None:
-            self.at = now + linger(self._rtt)
-        if now < self.at:
+        if self._busy:
+            self._busy = False
+            self._idle_at = now
+        if not requested:
+            return False
+        if self._idle_at < 0:
+            return True
+        at = self._idle_at + linger(self._rtt)
+        if now < at:
+            self.at = at
             return False
         self.at = None
         return True
