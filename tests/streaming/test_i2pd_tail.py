@@ -8,7 +8,7 @@ CLOSE therefore goes alone, once every data packet is acknowledged (``sending.py
 Every case here: a SAM client connects to our server and sends a request naming a size; the
 server reads it, writes that many bytes, ``drain()``s and ``close()``s at once; the client
 reads to EOF and must get exactly those bytes. One i2pd per version serves all the runs.
-Before the change, i2pd 2.56 cut short every 1 MB reply here (the client got ~35 packets
+Before the change, i2pd 2.56 cut short both 1 MB replies tried here (the client got ~35 packets
 less, then no EOF). Time: ~15 s per version, but against i2pd 2.59 some runs of our sender
 take 8-15 s each (it acks one packet per 100 ms RTO round; sender side, open), hence the
 300 s timeout.
