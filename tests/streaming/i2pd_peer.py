@@ -96,15 +96,8 @@ def echo_once(session: SAMSession, *, timeout: float = 120.0) -> EchoResult:
     return EchoResult(peer, echoed, digest.hexdigest())
 
 
-def sink_once(
-    session: SAMSession, size: int, got_all: threading.Event, *, timeout: float = 120.0
-) -> tuple[int, str]:
-    """STREAM ACCEPT one stream and read it to EOF; set ``got_all`` once ``size`` bytes are in.
-
-    Returns (bytes read, sha256 hex). The writer must not send its CLOSE before ``got_all``:
-    i2pd 2.56's SAM bridge stops forwarding (and never signals EOF) when the stream's CLOSE
-    is processed while more than one 8 KiB chunk still waits for the SAM client
-    (``SAMSocket::I2PReceive``, "closed by peer" branch)."""
+def sink_once(session: SAMSession, *, timeout: float = 120.0) -> tuple[int, str]:
+    """STREAM ACCEPT one stream and read it to EOF; returns (bytes read, sha256 hex)."""
     sock, _ = session.accept(timeout=timeout)
     digest = hashlib.sha256()
     n = 0
@@ -112,8 +105,6 @@ def sink_once(
         while chunk := sock.recv(CHUNK):
             digest.update(chunk)
             n += len(chunk)
-            if n >= size:
-                got_all.set()
     return n, digest.hexdigest()
 
 

@@ -289,7 +289,6 @@ class Connection:
             self._tw_deadline,
             self._half_open_deadline,
             self._keepalive_deadline,
-            send.coalesce.flush_at,
             recv.flow.unchoke_retry_at,
             self._inactivity_deadline(),
         )
@@ -338,7 +337,7 @@ class Connection:
             self.reset(now, f"no answer from {self.peer.b32} to a keep-alive within {wait:g} s")
             return
         send = self.send
-        if send.on_timer(now):  # loss re-check, pacing release
+        if send.on_timer(now):  # loss re-check, pacing, passive flush, CLOSE linger
             ctx.mark_dirty(self)
         if send.rto_deadline is not None and now >= send.rto_deadline:
             result = send.on_rto(now, self.recv.peer_closed, self._last_heard)
@@ -365,8 +364,6 @@ class Connection:
                 return
         if self.recv.on_timer(now):
             ctx.mark_dirty(self)
-        if send.coalesce.expire(now):
-            ctx.mark_dirty(self)  # bulk profile: the passive flush delay of a partial packet
         inactive_at = self._inactivity_deadline()
         if inactive_at is not None and now >= inactive_at:
             opts = self.options

@@ -26,6 +26,10 @@ __all__ = [
     "ACK_IDLE_MIN",
     "DROPPED",
     "DUPLICATE",
+    "FLIGHT_GAP",
+    "HOLD_FRACTION",
+    "HOLD_MAX",
+    "HOLD_MIN",
     "ReceivePath",
 ]
 
@@ -42,6 +46,24 @@ ACK_EVERY_PACKETS = 64
 #: one-packet request can carry its ACK.
 ACK_IDLE_GAPS = 4
 ACK_IDLE_MIN = 0.001
+#: Flight-start ACK: once the peer has sent bulk (an ACK of ours covered two or more new
+#: packets), the first in-order packet after a silence of FLIGHT_GAP x SRTT is acked at once.
+#: A Java sender restarts its retransmission timer (RTO, down to about its RTT on a steady
+#: path) on each ACK: acking a new flight only at its DELAY=0 point or its end, one RTT plus
+#: part of a flight after our previous ACK, times it out (w -> 1), typically right after a
+#: loss was repaired with one ACK per packet (which brings its RTO down to the bare RTT).
+FLIGHT_GAP = 0.5
+#: After a choke, until the peer sends new data, the ACK that covers every packet it had sent
+#: when we refused one waits HOLD_FRACTION of the interval at which the peer resends its last
+#: packet (its RTO; at least HOLD_MIN, at most HOLD_MAX seconds). i2pd 2.56 (fixed in 2.58)
+#: stays choked until an ACK goes past the sequence number it was about to send when the choke
+#: arrived, and sends that next packet only from an ACK that acks something and reaches it at
+#: least one pacing interval (its RTT/3, checked on a 10 ms tick) after its last send, and
+#: before its next resend (RTO later). An ACK of its retransmissions sent at once arrives inside
+#: that interval, leaves it with nothing outstanding, and it never sends again.
+HOLD_FRACTION = 0.6
+HOLD_MIN = 0.015
+HOLD_MAX = 2.0
 
 #: What :meth:`ReceivePath.accept` did with a packet.
 ACCEPTED = 0
@@ -53,9 +75,15 @@ class ReceivePath:
     """In-order point, out-of-order queue, receive buffer and ACK timing of one stream."""
 
     __slots__ = (
+        "_ack_deadline",
         "_budget_choke",
+        "_bulk",
         "_ctx",
         "_gap_avg",
+        "_hold_period",
+        "_hold_seen",
+        "_hold_through",
+        "_hold_until",
         "_last_arrival",
         "_ooo",
         "_ooo_bytes",
@@ -64,7 +92,6 @@ class ReceivePath:
         "_rtt",
         "_stream_id",
         "_unacked",
-        "ack_deadline",
         "bytes_received",
         "flow",
         "highest",
@@ -92,8 +119,13 @@ class ReceivePath:
         self._ooo_bytes = 0
         self._peer_close_seq = -1
         self.peer_closed = False
-        self.ack_deadline: float | None = None
+        self._ack_deadline: float | None = None
+        self._hold_through = -1  # highest seq the peer had sent at our choke (-1: no hold)
+        self._hold_until: float | None = None  # the covering ACK waits until then
+        self._hold_seen = -1.0  # when packet _hold_through last arrived (dropped or not)
+        self._hold_period = 0.0  # the interval between its last two arrivals (peer's RTO)
         self._unacked = 0  # new data packets received since our last ACK went out
+        self._bulk = False  # one of our ACKs has covered two or more new data packets
         self._last_arrival = -1.0  # when the latest in-order data packet arrived
         self._gap_avg = 0.0  # moving average of the gaps between in-order data packets
         self.idle_ack_at: float | None = None  # burst-end ACK deadline (see ACK_IDLE_GAPS)
@@ -109,6 +141,8 @@ class ReceivePath:
         if seq < self.next_seq or seq in self._ooo:
             ctx.count("duplicate")
             self.ack_deadline = now
+            if self._hold_through >= 0:
+                self._held(seq, now)
             return DUPLICATE
         if seq - self.next_seq >= self._options.receive_window or (
             self._peer_close_seq >= 0 and seq > self._peer_close_seq
@@ -122,12 +156,14 @@ class ReceivePath:
         size = len(p.payload)
         if size and not (in_order and flow.auto_consume) and not ctx.buffer_admits(size, held):
             ctx.count("session_buffer_full")
+            self._hold_on_drop(seq, now)
             self._budget_choke = True
             flow.choke()
             self.ack_deadline = now  # the choke goes out at once
             return DROPPED
         if not flow.admit(size, in_order, len(self._ooo), self._ooo_bytes):
             ctx.count("receive_buffer_full")
+            self._hold_on_drop(seq, now)
             self.ack_deadline = now  # the choke goes out at once
             return DROPPED
         if self._budget_choke:
@@ -142,7 +178,8 @@ class ReceivePath:
             self.highest = seq
         if flags & CLOSE:
             self._peer_close_seq = seq
-        if seq == self.next_seq:
+        in_order = seq == self.next_seq
+        if in_order:
             self._deliver(flags, p.payload)
             ooo = self._ooo
             while ooo:
@@ -153,15 +190,76 @@ class ReceivePath:
                 self._deliver(item[0], item[1])
             ack_at = now if ooo else self._ack_time(now, delay)
             self._unacked += 1
-            if self._unacked >= ACK_EVERY_PACKETS:
+            if self._unacked >= ACK_EVERY_PACKETS or (
+                self._unacked == 1 and self._bulk and self._flight_start(now)
+            ):
                 ack_at = now
             self._note_arrival(now)
         else:
             self._ooo[seq] = (flags, p.payload)
             self._ooo_bytes += len(p.payload)
             ack_at = now  # a gap: tell the sender at once (NACKs)
-        if self.ack_deadline is None or ack_at < self.ack_deadline:
-            self.ack_deadline = ack_at
+        if self._ack_deadline is None or ack_at < self._ack_deadline:
+            self._ack_deadline = ack_at
+        hold = self._hold_through
+        if hold >= 0:
+            if seq > hold and in_order:
+                self._hold_through = -1  # new data after the choke: the peer sends again
+                self._hold_until = None
+            elif seq > hold:
+                self._hold_through = seq  # it was in flight at the choke
+                self._hold_seen = now
+            else:
+                self._held(seq, now)
+
+    # ================================================================== choke hold
+    def _hold_on_drop(self, seq: int, now: float) -> None:
+        """A packet was refused (we choke): hold the ACK that will cover it (HOLD_FRACTION)."""
+        top = max(self._hold_through, self.highest)
+        if seq >= top:
+            if seq == self._hold_through and self._hold_seen >= 0:
+                self._hold_period = now - self._hold_seen
+            self._hold_through = seq
+            self._hold_seen = now
+        else:
+            self._hold_through = top
+        self._hold_until = None  # the choke ACK itself goes out at once
+
+    def _held(self, seq: int, now: float) -> None:
+        """A packet at or below the hold point arrived (accepted or a duplicate)."""
+        if seq == self._hold_through:
+            if self._hold_seen >= 0:
+                self._hold_period = now - self._hold_seen
+            self._hold_seen = now
+        if self._ooo or self.next_seq <= self._hold_through:
+            return  # the next ACK still leaves the peer something outstanding
+        until = self._hold_until
+        if until is not None and until > now:
+            return  # already held: an ACK due sooner must not be pushed later
+        period = self._hold_period
+        if not period:
+            srtt = self._rtt.rtt
+            period = 2 * HOLD_MIN if srtt is None else srtt
+        wait = min(max(HOLD_FRACTION * period, HOLD_MIN), HOLD_MAX)
+        self._hold_until = now + wait
+
+    @property
+    def ack_deadline(self) -> float | None:
+        """When our next ACK is due (None: none pending); never before a choke's hold."""
+        deadline, hold = self._ack_deadline, self._hold_until
+        if deadline is None or hold is None or deadline >= hold:
+            return deadline
+        return hold
+
+    @ack_deadline.setter
+    def ack_deadline(self, value: float | None) -> None:
+        self._ack_deadline = value
+
+    def _flight_start(self, now: float) -> bool:
+        """Is this in-order packet the first of a new flight (FLIGHT_GAP x SRTT of silence)?"""
+        srtt = self._rtt.rtt
+        last = self._last_arrival
+        return srtt is not None and last >= 0 and now - last >= FLIGHT_GAP * srtt
 
     def _note_arrival(self, now: float) -> None:
         """Push the burst-end ACK deadline past this in-order data packet (ACK_IDLE_GAPS).
@@ -223,6 +321,8 @@ class ReceivePath:
         """A flush sent our acks (``acked``), or found an ACK ``due`` it could not send (no
         peer id yet): either way the deadline is over."""
         if acked:
+            if self._unacked >= 2:
+                self._bulk = True
             self._unacked = 0
             self.idle_ack_at = None
         if acked or due:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from i2p_streaming.data import Destination
+from i2p_streaming.streaming.closing import CloseGate
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.loss import LossDetector
@@ -71,6 +72,7 @@ class SendPath(RetransmitTimer):
         "cc",
         "close_requested",
         "close_seq",
+        "closing",
         "coalesce",
         "mtu",
         "next_seq",
@@ -120,6 +122,7 @@ class SendPath(RetransmitTimer):
         self.syn_acked = initiator
         self.close_requested = False
         self.close_seq = -1
+        self.closing = CloseGate(self._rtt)  # CLOSE alone, once all is acked
         self._first_status = initiator
         self.bytes_sent = 0
         self.packets_sent = 0
@@ -294,16 +297,24 @@ class SendPath(RetransmitTimer):
 
     # ================================================================== timers
     def deadline(self) -> float | None:
-        """The earliest of the retransmission timer, the loss re-check and the pacing release."""
+        """The earliest of the retransmission timer, the loss re-check, the pacing release,
+        a partial packet's passive flush and our CLOSE's linger."""
         best = self.rto_deadline
-        for t in (self._loss.deadline, self._pacer.release_at):
+        timers = (
+            self._loss.deadline,
+            self._pacer.release_at,
+            self.coalesce.flush_at,
+            self.closing.at,
+        )
+        for t in timers:
             if t is not None and (best is None or t < best):
                 best = t
         return best
 
     def on_timer(self, now: float) -> bool:
         """Re-check the missing packets at their deadline (may queue resends); True when
-        something is due to be sent (resends, or new packets the pacing held back)."""
+        something is due to be sent (resends, new packets the pacing held back, a partial
+        packet whose passive flush delay passed, our CLOSE after its linger)."""
         due = False
         loss = self._loss
         if loss.deadline is not None and now >= loss.deadline - 1e-9:
@@ -312,7 +323,9 @@ class SendPath(RetransmitTimer):
             due = bool(self._missing) and self._detect(now, len(self._missing))
             due = due or bool(self._resend)
         release = self._pacer.release_at
-        return due or (release is not None and now >= release - 1e-9)
+        due = due or (release is not None and now >= release - 1e-9)
+        flushed = self.coalesce.expire(now)  # always: it clears a passed deadline
+        return due or flushed or self.closing.due(now)
 
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
@@ -378,13 +391,15 @@ class SendPath(RetransmitTimer):
             if buffered:
                 if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
                     break  # bulk profile: a partial packet waits for more bytes (profiles.py)
-            elif not self.close_requested or self.close_seq >= 0:
-                break
+            elif self.close_seq >= 0 or not self.closing.ready(now, self.close_requested, unacked):
+                break  # no data, and no CLOSE due (closing.py: it goes alone, all data acked)
             if not pacer.admit(now, window, srtt):
                 break  # pacing.py: the next one at pacer.release_at
-            flags = 0
-            payload = self.buffer.take(self.mtu)
-            if self.close_requested and not self.buffer.buffered:
+            if buffered:
+                flags = 0
+                payload = self.buffer.take(self.mtu)
+            else:
+                payload = b""
                 flags = CLOSE
                 self.close_seq = self.next_seq
             e = self._new_entry(flags, payload)
