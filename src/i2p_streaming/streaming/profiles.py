@@ -3,11 +3,13 @@
 ========================  =======================================  ==========================
                           bulk (1, default)                        interactive (2)
 ========================  =======================================  ==========================
-small writes              coalesced: a packet smaller than the     sent at once, one packet
-                          MTU waits up to ``passive_flush_delay``  per write (as the window
-                          (175 ms, Java's passive flush) for more  allows)
-                          bytes; full packets, CLOSE and data
-                          queued behind the window go at once
+small writes              coalesced (Nagle): a write goes at once  sent at once, one packet
+                          when nothing is in flight; a packet      per write (as the window
+                          smaller than the MTU behind unacked      allows)
+                          data waits for its ACK, at most
+                          ``passive_flush_delay`` (175 ms, Java's
+                          passive flush); full packets, CLOSE and
+                          data queued behind the window go at once
 ACK requests              DELAY=0 only when the window is nearly   DELAY=0 on every data
                           full or nothing follows (Java)           packet (ack at once)
 window                    up to ``maxWindowSize`` (128)            at most

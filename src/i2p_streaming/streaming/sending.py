@@ -389,8 +389,13 @@ class SendPath(RetransmitTimer):
                 break
             buffered = self.buffer.buffered
             if buffered:
-                if buffered < self.mtu and not self.close_requested and self.coalesce.hold(now):
-                    break  # bulk profile: a partial packet waits for more bytes (profiles.py)
+                if (
+                    buffered < self.mtu
+                    and unacked
+                    and not self.close_requested
+                    and self.coalesce.hold(now)
+                ):
+                    break  # bulk profile: a partial packet behind data in flight waits (Nagle)
             elif self.close_seq >= 0 or not self.closing.ready(now, self.close_requested, unacked):
                 break  # no data, and no CLOSE due (closing.py: it goes alone, all data acked)
             if not pacer.admit(now, window, srtt):

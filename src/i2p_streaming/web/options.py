@@ -1,11 +1,11 @@
 """Stream options for HTTP: send each write at once instead of waiting to fill a packet.
 
-The default (bulk) profile holds a partial packet up to ``passive_flush_delay`` (175 ms, Java's
-passive flush) for more bytes. Java's HTTP tunnels flush after each write and i2pd does not
-wait at all; an asyncio or socket program has no flush, so every request and every response
-would wait 175 ms. :func:`web_stream_options` is the bulk profile (full window) with that
-wait removed. The clients of this package use it for the streams they open; a server's
-accepted streams have its session's options, so create a web server's session with
+The default (bulk) profile holds a partial packet behind unacknowledged data until that is
+acked or ``passive_flush_delay`` (175 ms, Java's passive flush) has passed (Nagle's rule), so
+the second piece of a response written in two can wait up to a round trip.
+:func:`web_stream_options` is the bulk profile (full window) with that wait removed.
+The clients of this package use it for the streams they open; a server's accepted streams
+have its session's options, so create a web server's session with
 ``create_session(..., options=web_stream_options())``.
 """
 
@@ -33,11 +33,11 @@ def holds_partial_packets(options: StreamOptions) -> bool:
 
 
 def warn_if_slow(options: StreamOptions, what: str) -> None:
-    """Log once per server that its responses wait for the passive flush."""
+    """Log (INFO) once per server that its responses may wait for the passive flush."""
     if holds_partial_packets(options):
-        log.warning(
-            "%s: the session delays partial packets %g ms (bulk profile), so each response "
-            "waits that long; create it with options=web_stream_options()",
+        log.info(
+            "%s: the session delays partial packets behind data in flight up to %g ms "
+            "(bulk profile); options=web_stream_options() sends every write at once",
             what,
             options.passive_flush_delay * 1000,
         )
