@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -107,6 +108,29 @@ async def stop(proc: asyncio.subprocess.Process) -> tuple[int, bytes]:
         proc.send_signal(2)
     status, _, err = await finish(proc, timeout=SIGINT_BOUND)
     return status, err
+
+
+async def read_lines_until(
+    proc: asyncio.subprocess.Process, needle: bytes, count: int, timeout: float = 20.0
+) -> bytes:
+    """Read ``proc``'s stderr until ``count`` lines containing ``needle`` came (or EOF, or
+    ``timeout``); the bytes read (give them back to what later reads the rest)."""
+    assert proc.stderr is not None
+    stream = proc.stderr
+    got: list[bytes] = []
+
+    async def read() -> None:
+        seen = 0
+        while seen < count:
+            line = await stream.readline()
+            if not line:
+                return
+            got.append(line)
+            seen += needle in line
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(read(), timeout)
+    return b"".join(got)
 
 
 class TcpRecorder:

@@ -17,7 +17,15 @@ from i2p_streaming.cli.tunnel import ClientTunnel
 from i2p_streaming.data import PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
 from tests.cli.helpers import reachable
-from tests.cli.nethelpers import curl, http_server, listening_port, needs_curl, start_cli, stop
+from tests.cli.nethelpers import (
+    curl,
+    http_server,
+    listening_port,
+    needs_curl,
+    read_lines_until,
+    start_cli,
+    stop,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pipes and SIGINT: POSIX")
 
@@ -76,6 +84,9 @@ async def test_curl_through_client_and_server_tunnels(
         assert [r[0] for r in results] == [0] * 50, [r[2] for r in results if r[0]]
         for i in range(50):
             assert (tmp_path / f"out{i}").read_bytes() == blob
+        # curl is done once it has the body; the tunnel logs a connection when both ends
+        # closed (our CLOSE follows the ACK of the data), so wait for the lines first
+        early = await read_lines_until(client, b"-> site.i2p:80: closed", 51)
     finally:
         status_c, err_c = await stop(client)
         status_s, err_s = await stop(server)
@@ -84,6 +95,7 @@ async def test_curl_through_client_and_server_tunnels(
     assert (status_c, status_s) == (130, 130)
     assert b"Traceback" not in err_c + err_s
     # -v: one line per connection on the client side (51 of them), each closed cleanly
+    err_c = early + err_c
     ended = [line for line in err_c.decode().splitlines() if "-> site.i2p:80: closed" in line]
     assert len(ended) == 51, err_c.decode()[-2000:]
 

@@ -30,13 +30,13 @@ def test_web_stream_options_keep_the_rest() -> None:
     assert not holds_partial_packets(StreamOptions(profile=2))
 
 
-async def test_default_server_session_warns_and_still_serves(
+async def test_default_server_session_is_told_and_still_serves(
     router: RouterTarget, pair: tuple[Session, Session], caplog: pytest.LogCaptureFixture
 ) -> None:
     client, _ = pair
     async with create_session(address(router)) as server:
         site = ASGIServer(starlette_app(), server, 80, log_level="warning")
-        with caplog.at_level(logging.WARNING, logger="i2p_streaming.web"):
+        with caplog.at_level(logging.INFO, logger="i2p_streaming.web"):
             await site.start()
         assert "web_stream_options" in caplog.text
         try:
