@@ -14,7 +14,8 @@ import logging
 
 import pytest
 
-from i2p_streaming.aio import ZERO_HOP, create_session
+from i2p_streaming.aio import ZERO_HOP, I2CPClient, ReconnectPolicy, create_session
+from i2p_streaming.aio.i2cp_types import SessionEvent, SessionRestored
 from i2p_streaming.errors import SessionRefusedError
 from i2p_streaming.router import EmbeddedRouter
 
@@ -94,3 +95,40 @@ async def test_a_failed_retry_names_the_option(caplog: pytest.LogCaptureFixture)
     assert f"opened again with {OPTION}=4" in str(refused.value)
     [warning] = warnings(caplog)
     assert f"opening again with {OPTION}=4" in warning
+
+
+@pytest.mark.timeout(20)
+async def test_a_reconnect_to_a_router_without_ml_kem_falls_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The session was up with 6,4; the router comes back without ML-KEM: the first attempt
+    is refused, the next one (the policy's next delay) opens with 4."""
+    events: list[SessionEvent] = []
+    restored_event = asyncio.Event()
+
+    def on_event(event: SessionEvent) -> None:
+        events.append(event)
+        if isinstance(event, SessionRestored):
+            restored_event.set()
+
+    policy = ReconnectPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=3)
+    first = EmbeddedRouter()
+    await first.start()
+    host, port = first.address
+    client = await I2CPClient.connect(
+        host, port, options=ZERO_HOP, reconnect=policy, on_session_event=on_event
+    )
+    try:
+        up = first.find_session(client.destination.hash)
+        assert up is not None and up.options[OPTION] == "6,4"
+        await first.stop()
+        async with EmbeddedRouter(port=port, enc_types={0, 4}) as second:
+            await asyncio.wait_for(restored_event.wait(), 10)
+            [restored] = [e for e in events if isinstance(e, SessionRestored)]
+            assert restored.attempts == 2
+            session = second.find_session(client.destination.hash)
+            assert session is not None and session.options[OPTION] == "4"
+        [warning] = [w for w in warnings(caplog) if OPTION in w]
+        assert "Unsupported crypto type: 6" in warning
+    finally:
+        await client.close()
