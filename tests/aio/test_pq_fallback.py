@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
 from i2p_streaming.aio import ZERO_HOP, I2CPClient, ReconnectPolicy, create_session
 from i2p_streaming.aio.i2cp_types import SessionEvent, SessionRestored
 from i2p_streaming.errors import SessionRefusedError
+from i2p_streaming.i2cp import messages as m
 from i2p_streaming.router import EmbeddedRouter
 
 OPTION = "i2cp.leaseSetEncType"
@@ -132,3 +134,43 @@ async def test_a_reconnect_to_a_router_without_ml_kem_falls_back(
         assert "Unsupported crypto type: 6" in warning
     finally:
         await client.close()
+
+
+async def read_message(reader: asyncio.StreamReader) -> m.Message:
+    head = await reader.readexactly(5)
+    body = await reader.readexactly(int.from_bytes(head[:4], "big"))
+    return m.decode_message(head[4], body)
+
+
+@pytest.mark.timeout(20)
+async def test_an_i2pd_style_invalid_status_is_retried(caplog: pytest.LogCaptureFixture) -> None:
+    """A stub router reporting 0.9.67 that answers every CreateSession with SessionStatus
+    Invalid (i2pd's answer, no reason): two sessions, the second with 4, then the error."""
+    sent: list[str | None] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readexactly(1)  # the protocol byte
+            assert isinstance(await read_message(reader), m.GetDate)
+            writer.write(m.encode_message(m.SetDate(int(time.time() * 1000), "0.9.67")))
+            create = await read_message(reader)
+            assert isinstance(create, m.CreateSession)
+            sent.append(create.config.options.get(OPTION))
+            writer.write(m.encode_message(m.SessionStatus(m.NO_SESSION, 3)))
+            await writer.drain()
+            await reader.read()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    host, port = server.sockets[0].getsockname()[:2]
+    try:
+        with pytest.raises(SessionRefusedError) as refused:
+            await create_session(f"{host}:{port}", options=ZERO_HOP)
+    finally:
+        server.close()
+    assert sent == ["6,4", "4"]
+    assert "found the session invalid" in str(refused.value)
+    assert f"opened again with {OPTION}=4" in str(refused.value)
+    [warning] = warnings(caplog)
+    assert f"{OPTION}=6,4" in warning and warning.endswith(f"{OPTION}=4")
