@@ -125,9 +125,8 @@ class I2CPClient:
         :class:`I2CPConnectionError` (cannot connect, connection lost, the port answers SAM or
         HTTP, no SetDate within ``handshake_timeout`` or no session within ``timeout``
         seconds: the message names what never came), :class:`SessionRefusedError` (the
-        router refused the session) or :class:`I2CPProtocolError`. A router that refuses the
-        ML-KEM lease-set types chosen automatically (``i2cp.leaseSetEncType`` unset) gets one
-        more session with ``4`` and a WARNING; this client keeps ``4`` for reconnects."""
+        router refused the session) or :class:`I2CPProtocolError`. A router refusing the ML-KEM
+        types chosen automatically gets ``i2cp.leaseSetEncType=4`` (a WARNING), kept after."""
         check_port(port, "router port", allow_zero=False)
         private = keys if keys is not None else PrivateKeys.generate()
         settings = ClientSettings(

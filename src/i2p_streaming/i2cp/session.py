@@ -71,7 +71,6 @@ class I2CPSession:
         self._auto_enc = ENC_TYPE_OPTION not in self.options
         if not self._auto_enc:
             self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
-        #: ``i2cp.leaseSetEncType`` to open again with once the router refused ours (see above).
         self.enc_fallback: str | None = None
         self.version = version
         self.username = username if username is not None else self.options.get("i2cp.username")
