@@ -9,6 +9,7 @@ from i2p_streaming.data import Lease, LeaseSet2, x25519_public_from_private
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.options import parse_enc_types, router_options
+from i2p_streaming.i2cp.payload import wrap
 from i2p_streaming.i2cp.session import I2CPSession
 from tests.i2cp.test_session import KEYS, RT, SID, Driver
 
@@ -106,3 +107,79 @@ def test_refusal_of_a_hybrid_session_names_the_option() -> None:
     plain.feed(m.SetDate(RT, "0.9.64"), m.Disconnect("bye"))
     [end] = [e for e in plain.events() if isinstance(e, ev.SessionEnded)]
     assert "leaseSetEncType" not in end.message
+
+
+def opened(router_version: str, options: dict[str, str] | None = None) -> Driver:
+    """A session whose CreateSession was sent (the router's answer not fed yet)."""
+    d = Driver(options=options)
+    d.s.start()
+    d.s.data_to_send()
+    d.feed(m.SetDate(RT, router_version))
+    [create] = d.out()
+    assert isinstance(create, m.CreateSession)
+    return d
+
+
+JAVA_UNAVAILABLE = "Unsupported crypto type: MLKEM768_X25519"  # Java, ML-KEM unavailable
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        m.Disconnect(JAVA_UNAVAILABLE),
+        m.Disconnect("Unsupported crypto type: 6"),  # Java before the ML-KEM types
+        m.SessionStatus(m.NO_SESSION, m.SessionStatus.INVALID),  # i2pd's way: no reason
+    ],
+)
+def test_refused_automatic_types_fall_back_to_x25519(answer: m.Message) -> None:
+    d = opened("0.9.67")
+    assert d.s.enc_types == (6, 4) and d.s.enc_fallback is None
+    d.feed(answer)
+    [end] = [e for e in d.events() if isinstance(e, ev.SessionEnded)]
+    assert d.s.enc_fallback == "4"
+    assert "i2cp.leaseSetEncType=6,4" in end.message  # the log line names the option
+
+
+def test_a_user_set_option_never_falls_back() -> None:
+    d = opened("0.9.67", {"i2cp.leaseSetEncType": "6,4"})
+    d.feed(m.Disconnect(JAVA_UNAVAILABLE))
+    [end] = [e for e in d.events() if isinstance(e, ev.SessionEnded)]
+    assert d.s.enc_fallback is None
+    assert "i2cp.leaseSetEncType=6,4" in end.message  # the error still names it
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        m.Disconnect("Authorization failed"),
+        m.Disconnect("Non-ElGamal encryption type in key certificate unsupported"),
+        m.Disconnect("Already have session 3"),
+        m.SessionStatus(m.NO_SESSION, m.SessionStatus.REFUSED),  # i2pd: destination in use
+    ],
+)
+def test_refusals_not_about_the_lease_set_do_not_fall_back(answer: m.Message) -> None:
+    d = opened("0.9.67")
+    d.feed(answer)
+    assert any(isinstance(e, ev.SessionEnded) for e in d.events())
+    assert d.s.enc_fallback is None
+
+
+def test_an_x25519_session_has_nothing_to_fall_back_to() -> None:
+    d = opened("0.9.66")  # the automatic choice is 4 already
+    d.feed(m.Disconnect(JAVA_UNAVAILABLE))
+    assert d.s.enc_fallback is None
+
+
+def test_a_rejected_first_lease_set_falls_back_a_proven_one_does_not() -> None:
+    d, _ = establish("0.9.67")
+    d.out()
+    d.feed(m.Disconnect("Invalid leaseset: java.lang.IllegalArgumentException"))
+    assert d.s.enc_fallback == "4"
+    proven, _ = establish("0.9.67")
+    proven.feed(m.MessagePayload(SID, 1, wrap(b"x", protocol=18)))
+    proven.feed(m.Disconnect("Invalid leaseset: expired"))
+    assert proven.s.enc_fallback is None  # a payload reached us: the router took our LeaseSet
+    later, _ = establish("0.9.67")
+    later.feed(m.RequestVariableLeaseSet(SID, (Lease(b"\x02" * 32, 6, RT + 600_000),)), now=60.0)
+    later.feed(m.Disconnect("Invalid leaseset: expired"), now=61.0)
+    assert later.s.enc_fallback is None  # the second lease set: the first one was taken

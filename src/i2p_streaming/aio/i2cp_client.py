@@ -18,7 +18,7 @@ from typing import Any, Self
 
 from i2p_streaming.aio.i2cp_inbox import Inbox
 from i2p_streaming.aio.i2cp_link import RouterLink
-from i2p_streaming.aio.i2cp_reconnect import reconnect
+from i2p_streaming.aio.i2cp_reconnect import open_with_fallback, reconnect
 from i2p_streaming.aio.i2cp_types import (
     END_ERRORS,
     HANDSHAKE_TIMEOUT,
@@ -43,15 +43,10 @@ from i2p_streaming.errors import (
     InvalidStateError,
 )
 from i2p_streaming.i2cp import events as ev
+from i2p_streaming.i2cp.options import ENC_TYPE_OPTION
 from i2p_streaming.i2cp.session import I2CPSession, SessionState
 
-__all__ = [
-    "I2CPClient",
-    "ReconnectPolicy",
-    "SendResult",
-    "SessionLost",
-    "SessionRestored",
-]
+__all__ = ["I2CPClient", "ReconnectPolicy", "SendResult", "SessionLost", "SessionRestored"]
 
 log = logging.getLogger("i2p_streaming.i2cp")
 
@@ -130,7 +125,8 @@ class I2CPClient:
         :class:`I2CPConnectionError` (cannot connect, connection lost, the port answers SAM or
         HTTP, no SetDate within ``handshake_timeout`` or no session within ``timeout``
         seconds: the message names what never came), :class:`SessionRefusedError` (the
-        router refused the session) or :class:`I2CPProtocolError`."""
+        router refused the session) or :class:`I2CPProtocolError`. A router refusing the ML-KEM
+        types chosen automatically gets ``i2cp.leaseSetEncType=4`` (a WARNING), kept after."""
         check_port(port, "router port", allow_zero=False)
         private = keys if keys is not None else PrivateKeys.generate()
         settings = ClientSettings(
@@ -138,7 +134,7 @@ class I2CPClient:
             password, receive_queue_size, max_write_buffer, reconnect, handshake_timeout,
         )  # fmt: skip
         self = cls(settings, on_payload=on_payload, on_session_event=on_session_event)
-        await self._open()
+        await open_with_fallback(self._open, lambda: self._core.enc_fallback)
         return self
 
     def _new_core(self) -> I2CPSession:
@@ -257,9 +253,14 @@ class I2CPClient:
         self.router_warnings.warning(kind, self._loop.time(), "%s", text)
 
     def _session_ended(self, event: ev.SessionEnded) -> None:
-        was_ready = self._ready.done()
+        was_ready, reconnecting = self._ready.done(), self._reconnect is not None
         error = self._error(END_ERRORS[event.reason], event.message, event.reason.value)
         log.info("I2CP session %s on %s ended: %s", self.b32, self.router, event.message)
+        fallback = None if self._closing else self._core.enc_fallback
+        if fallback is not None and (reconnecting or not was_ready):  # another opening follows
+            self._options[ENC_TYPE_OPTION] = fallback  # for the next opening: our own choice
+            what = f"{event.message}; opening again with {ENC_TYPE_OPTION}={fallback}"
+            log.warning("I2CP session %s on %s: %s", self.b32, self.router, what)
         if not self._ready.done():
             self._ready.set_exception(error)
             self._ready.exception()  # mark retrieved; _open re-raises it
@@ -273,7 +274,6 @@ class I2CPClient:
             if self._closing:
                 self._finish(error)
             return
-        reconnecting = self._reconnect is not None
         self._notify(SessionLost(self.router, self.b32, event.message, reconnecting))
         if reconnecting:
             self._reconnect_task = self._loop.create_task(self._reconnect_loop())

@@ -150,6 +150,9 @@ def create_session(
     The router must answer our GetDate within ``handshake_timeout`` seconds (10: a port that
     accepts and stays silent is no I2P router; a port answering SAM or HTTP is named as
     such); the whole opening, tunnels and lease set included, takes at most ``timeout``.
+    Without ``i2cp.leaseSetEncType``, a router that refuses the ML-KEM types the session chose
+    (``6,4`` from router API 0.9.67) gets one more opening with ``4``, logged as a WARNING
+    naming the option (see docs/options.md).
     Option keys no layer knows (``inbound.lenght``, a bare ``maxWindowSize``) give an
     :class:`~i2p_streaming.errors.UnknownOptionWarning` naming the closest known key, or with
     ``strict=True`` a ``ValueError``. The router address, keys and options are checked at

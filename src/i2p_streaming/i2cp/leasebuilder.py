@@ -2,10 +2,13 @@
 
 One X25519 pair per encryption type of ``i2cp.leaseSetEncType`` (as Java), made on first use
 and kept for the session; the ML-KEM hybrid types (5, 6, 7) publish their X25519 key and the
-router does the ML-KEM part per handshake.
+router does the ML-KEM part per handshake. A router that refuses the ML-KEM types we chose
+ourselves gets :meth:`LeaseBuilder.fallback` (``"4"``) to open again with.
 """
 
 from __future__ import annotations
+
+import re
 
 from i2p_streaming.data import (
     EncryptionKey,
@@ -18,13 +21,25 @@ from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.options import ENC_TYPE_OPTION, PQ_API_VERSION, PQ_ENC_TYPES
 
-__all__ = ["LeaseBuilder", "auto_enc_types"]
+__all__ = ["LeaseBuilder", "auto_enc_types", "names_lease_set"]
+
+_ML_KEM_TYPES = (5, 6, 7)
+#: What a router's reason says when it refuses our lease-set types or our LeaseSet.
+_LEASE_SET_WORDS = re.compile(r"crypto|encrypt|lease ?set|\bLS\b|ml-?kem", re.IGNORECASE)
 
 
 def auto_enc_types(router_api: tuple[int, ...] | None) -> str:
     """``i2cp.leaseSetEncType`` when the user set none: the ML-KEM hybrid beside X25519 from
     router API 0.9.67 (the first routers that accept it) on, else X25519 alone."""
     return PQ_ENC_TYPES if router_api is not None and router_api >= PQ_API_VERSION else "4"
+
+
+def names_lease_set(reason: str) -> bool:
+    """Whether a router's Disconnect ``reason`` points at our lease-set types or LeaseSet
+    (Java at CreateSession: "Unsupported crypto type: 6" or "...: MLKEM768_X25519" when its
+    ML-KEM is unavailable; reading CreateLeaseSet2: "Unsupported encryption type: 6", "Invalid
+    leaseset: ...", "... mismatch in LS"), not at the Destination's key certificate."""
+    return "key certificate" not in reason and _LEASE_SET_WORDS.search(reason) is not None
 
 
 class LeaseBuilder:
@@ -72,12 +87,23 @@ class LeaseBuilder:
         """A note naming i2cp.leaseSetEncType for a session the router ended before our
         LeaseSet was ``proven`` (a payload reached us) while we offer an ML-KEM type (a router
         before API 0.9.67 refuses those); empty otherwise."""
-        if proven or self.sent > 1 or not any(t in (5, 6, 7) for t in self.enc_types):
+        if not self._may_be_refused(proven):
             return ""
         return (
             f" ({ENC_TYPE_OPTION}={option_value}: this router may not support the ML-KEM"
             f" types; retry with {ENC_TYPE_OPTION}=4)"
         )
+
+    def fallback(self, proven: bool) -> str | None:
+        """The ``i2cp.leaseSetEncType`` to open again with (``"4"``, X25519 alone) after the
+        router refused this session before our LeaseSet was ``proven`` while we offer an ML-KEM
+        type; None otherwise. The caller decides that the refusal pointed at the lease set."""
+        return "4" if self._may_be_refused(proven) else None
+
+    def _may_be_refused(self, proven: bool) -> bool:
+        """Our ML-KEM type may be why the router ended the session: none of our LeaseSets was
+        ``proven`` and at most the first one was sent."""
+        return not proven and self.sent <= 1 and any(t in _ML_KEM_TYPES for t in self.enc_types)
 
     def _pairs(self) -> list[tuple[int, bytes, bytes]]:
         """(type, private, public) per lease-set type, in LeaseSet order."""

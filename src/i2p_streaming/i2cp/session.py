@@ -14,22 +14,13 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from i2p_streaming.data import (
-    Destination,
-    PrivateKeys,
-    b32_address_to_hash,
-    is_b32_address,
-)
+from i2p_streaming.data import Destination, PrivateKeys, b32_address_to_hash, is_b32_address
 from i2p_streaming.errors import DataFormatError, InvalidStateError
 from i2p_streaming.i2cp import events as ev
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import DEFAULT_MAX_BODY, Frame, FrameReader
-from i2p_streaming.i2cp.leasebuilder import LeaseBuilder, auto_enc_types
-from i2p_streaming.i2cp.options import (
-    ENC_TYPE_OPTION,
-    parse_enc_types,
-    router_options,
-)
+from i2p_streaming.i2cp.leasebuilder import LeaseBuilder, auto_enc_types, names_lease_set
+from i2p_streaming.i2cp.options import ENC_TYPE_OPTION, parse_enc_types, router_options
 from i2p_streaming.i2cp.payload import DEFAULT_MAX_SIZE, unwrap, wrap
 from i2p_streaming.i2cp.pending import Pending
 from i2p_streaming.i2cp.state import (
@@ -52,7 +43,10 @@ class I2CPSession:
     ``options`` are merged over the defaults of :func:`~i2p_streaming.i2cp.options.router_options`
     (``ValueError`` for unsupported values). Without ``i2cp.leaseSetEncType`` the session picks
     its lease-set encryption types when the router's SetDate arrives: ``6,4`` (ML-KEM-768
-    hybrid, then X25519) from API 0.9.67 on, else ``4``; ``enc_types`` tells the choice.
+    hybrid, then X25519) from API 0.9.67 on, else ``4``; ``enc_types`` tells the choice. When
+    the router refuses that choice before our LeaseSet was proven (SessionStatus Invalid for
+    CreateSession, a Disconnect naming crypto types or the lease set), ``enc_fallback`` is the
+    value to open a new session with (``"4"``); it stays None when the user set the option.
     ``username``/``password`` are sent in GetDate.
     Pending status waits and lookups are bounded by ``max_pending``; beyond it, requests raise
     :class:`~i2p_streaming.errors.InvalidStateError` (as do requests the state does not allow).
@@ -74,8 +68,10 @@ class I2CPSession:
         self.options = router_options(options)
         #: The lease-set encryption types, in LeaseSet order; () until chosen (see above).
         self.enc_types: tuple[int, ...] = ()
-        if ENC_TYPE_OPTION in self.options:
+        self._auto_enc = ENC_TYPE_OPTION not in self.options
+        if not self._auto_enc:
             self.enc_types = parse_enc_types(self.options[ENC_TYPE_OPTION])
+        self.enc_fallback: str | None = None
         self.version = version
         self.username = username if username is not None else self.options.get("i2cp.username")
         self.password = password if password is not None else self.options.get("i2cp.password")
@@ -399,18 +395,24 @@ class I2CPSession:
             else:
                 self._end(ev.EndReason.DESTROYED, "the router destroyed the session")
         elif status == m.SessionStatus.INVALID:
-            self._end(ev.EndReason.INVALID, f"the router found the session invalid{self._hint()}")
+            creating = self.state is SessionState.CREATING  # the answer to our options
+            self._refused(ev.EndReason.INVALID, "the router found the session invalid", creating)
         elif status == m.SessionStatus.REFUSED:
-            self._end(ev.EndReason.REFUSED, f"the router refused the session{self._hint()}")
+            self._refused(ev.EndReason.REFUSED, "the router refused the session", False)
         else:
             self._violation(f"unexpected SessionStatus {status} in state {self.state.value}")
 
     def _on_disconnect(self, msg: m.Disconnect, now: float) -> None:
-        self._end(ev.EndReason.DISCONNECT, f"the router disconnected: {msg.reason}{self._hint()}")
+        text = f"the router disconnected: {msg.reason}"
+        self._refused(ev.EndReason.DISCONNECT, text, names_lease_set(msg.reason))
 
-    def _hint(self) -> str:
+    def _refused(self, reason: ev.EndReason, what: str, pointed: bool) -> None:
+        """End the session the router refused: ``what`` plus the lease-set hint; the fallback
+        types when the refusal ``pointed`` at the types we chose ourselves."""
+        if pointed and self._auto_enc:
+            self.enc_fallback = self._leases.fallback(self._payload_seen)
         value = self.options.get(ENC_TYPE_OPTION, "")
-        return self._leases.refusal_hint(value, self._payload_seen)
+        self._end(reason, what + self._leases.refusal_hint(value, self._payload_seen))
 
     def _on_request_leaseset(self, msg: m.RequestVariableLeaseSet, now: float) -> None:
         if self.state is not SessionState.CREATED or msg.session_id != self.session_id:

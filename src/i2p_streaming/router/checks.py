@@ -32,6 +32,7 @@ __all__ = [
     "check_other_lease_set",
     "check_session_config",
     "derive_public_key",
+    "unsupported_enc_type",
 ]
 
 #: SessionConfig dates may be this far from the router clock (Java ``OFFSET_VALIDITY``).
@@ -120,6 +121,15 @@ def check_session_config(cfg: SessionConfig, now_ms: int) -> str | None:
         and cfg.destination.sig_type not in _BLINDABLE
     ):
         return "Invalid sig type for encrypted LS"
+    return None
+
+
+def unsupported_enc_type(value: str | None, supported: frozenset[int]) -> str | None:
+    """Java's Disconnect reason for an ``i2cp.leaseSetEncType`` ``value`` naming a type outside
+    ``supported`` (a router without ML-KEM: "Unsupported crypto type: 6"), else None."""
+    for text in (value or "").split(","):
+        if text.strip().isdigit() and int(text) not in supported:
+            return f"Unsupported crypto type: {text.strip()}"
     return None
 
 

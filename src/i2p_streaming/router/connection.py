@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 from i2p_streaming.errors import DataFormatError
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.i2cp.frames import Frame, FrameReader
+from i2p_streaming.i2cp.options import ENC_TYPE_OPTION
 from i2p_streaming.router.checks import (
     check_lease_set,
     check_lease_set1,
     check_other_lease_set,
     check_session_config,
+    unsupported_enc_type,
 )
 from i2p_streaming.router.held import HeldPayloads
 from i2p_streaming.router.lookups import host_reply
@@ -244,6 +246,10 @@ class ClientConnection(asyncio.Protocol):
         if reason is not None:
             log.info("refusing session for %s: %s", cfg.destination.b32, reason)
             self.send(m.SessionStatus(m.NO_SESSION, m.SessionStatus.INVALID))
+            return
+        refused = unsupported_enc_type(cfg.options.get(ENC_TYPE_OPTION), router.enc_types)
+        if refused is not None:  # Java's answer for a type it lacks
+            self.disconnect(refused, error=False)
             return
         if router.destination_in_use(cfg.destination):
             log.info("refusing session for %s: destination in use", cfg.destination.b32)

@@ -16,7 +16,7 @@ import logging
 import random
 import ssl as ssl_module
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -129,7 +129,10 @@ class EmbeddedRouter:
     before the router stops reading its socket. ``clock`` is the wall clock (seconds).
     ``names`` are host names HostLookup resolves (at most :data:`~i2p_streaming.router.hosts.
     MAX_NAMES`; see :meth:`register_name`). ``on_session`` is called with a
-    :class:`SessionChange` whenever a session is created or removed.
+    :class:`SessionChange` whenever a session is created or removed. ``enc_types`` are the
+    lease-set encryption types it supports (default 0, 4, 5, 6, 7): a CreateSession naming
+    another in ``i2cp.leaseSetEncType`` is disconnected as Java does ("Unsupported crypto
+    type: 6"), e.g. ``enc_types={0, 4}`` for a router without ML-KEM.
     """
 
     def __init__(
@@ -149,6 +152,7 @@ class EmbeddedRouter:
         clock: Callable[[], float] = time.time,
         names: Mapping[str, Destination] | None = None,
         on_session: Callable[[SessionChange], None] | None = None,
+        enc_types: Collection[int] = (0, 4, 5, 6, 7),
     ) -> None:
         if leases_per_set is not None and not 1 <= leases_per_set <= 16:
             raise ValueError("leases_per_set must be 1..16")
@@ -163,6 +167,7 @@ class EmbeddedRouter:
         self.max_pending_bytes = max_pending_bytes
         self.clock = clock
         self.on_session = on_session
+        self.enc_types = frozenset(enc_types)
         self.blinding = BlindingTable()
         self.engine = ImpairmentEngine(impairments, random.Random(seed))
         self._rng = random.Random(None if seed is None else f"router:{seed}")
