@@ -8,11 +8,13 @@ transfers of ``size`` pattern bytes on the same path and router seed, one after 
 * ``java_to_ours``: Java's sender into our receiver (``JavaPeer source`` connects and writes);
 * ``ours_to_ours``: our sender into our receiver (two sessions on the one router).
 
-Goodput: bytes delivered to the receiving application / (its last byte - the stream's start on
-the receiving side: the accept for our receiver, the return of ``connect()`` for Java's). A
-transfer still running at ``limit`` seconds is stopped there (``completed`` false, goodput over
-the limit). Retransmissions: ours from the sending stream's stats; Java's from its
-Connection's counters (duplicate sends / all sends, read by reflection in JavaPeer).
+Goodput: bytes delivered to the receiving application / (the arrival of its last byte - the
+arrival of its first), so that the handshake (which differs: Java's ``connect()`` returns a
+round trip after our accept) is outside it in every direction. A transfer still running
+``limit`` seconds after the receiving side's accept (ours) or ``connect()`` (Java's) is stopped
+there (``completed`` false, goodput over the limit). Retransmissions: ours from the sending
+stream's stats; Java's from its Connection's counters (duplicate sends / all sends, read by
+reflection in JavaPeer).
 The router's seed fixes its loss draws, but the two stacks send different packet sequences,
 so "the same seed" means the same path, not the same lost packets.
 
@@ -79,6 +81,7 @@ class _Arrivals:
 
     def __init__(self) -> None:
         self.start: float | None = None
+        self.first: float | None = None
         self.last = 0.0
         self.bytes = 0
         self.intact = True
@@ -164,6 +167,8 @@ def _receiver(arr: _Arrivals, expected: bytes) -> Any:
                     arr.intact = False
                 arr.bytes += len(data)
                 arr.last = loop.time()
+                if arr.first is None:
+                    arr.first = arr.last
             writer.close()
         except ConnectionError:
             pass
@@ -185,10 +190,10 @@ async def _ours_to_java(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
     server = await ours.start_server(handle, 0)
     host, port = target.rsplit(":", 1)
     proc = await java.start("sink", (host, int(port)), ours.destination.to_base64(), str(cell.size))
-    got, ms = 0, None
+    got, elapsed = 0, None
     try:
         async with asyncio.timeout(cell.limit + 60):  # + JVM start and session setup
-            got, ms = await _java_progress(proc, cell)
+            got, elapsed = await _java_progress(proc, cell)
         if got == cell.size and senders:  # let the sender see its last ACK (final stats)
             await asyncio.wait(senders, timeout=10)
     except TimeoutError:
@@ -198,13 +203,13 @@ async def _ours_to_java(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
             task.cancel()
         server.close()
         await proc.stop()
-    elapsed = ms / 1000 if ms is not None else None
     return _result(cell, got, elapsed, **_ours_metrics(box[0] if box else None))
 
 
-async def _java_progress(proc: JavaProcess, cell: JavaCell) -> tuple[int, int | None]:
-    """Follow the sink's GOT lines until all bytes or ``cell.limit`` after its connect."""
-    got, ms = 0, None
+async def _java_progress(proc: JavaProcess, cell: JavaCell) -> tuple[int, float | None]:
+    """Follow the sink's GOT lines until all bytes or ``cell.limit`` after its connect: the
+    bytes and the seconds from the first read to the last (None before two reads)."""
+    got, first, ms = 0, None, 0
     deadline: float | None = None
     loop = asyncio.get_running_loop()
     while got < cell.size:
@@ -219,8 +224,9 @@ async def _java_progress(proc: JavaProcess, cell: JavaCell) -> tuple[int, int | 
         if text.startswith("GOT "):
             got, ms = (int(x) for x in text[4:].split())
             if deadline is None:
+                first = ms
                 deadline = loop.time() - ms / 1000 + cell.limit
-    return got, ms
+    return got, (ms - first) / 1000 if first is not None and ms > first else None
 
 
 async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Session) -> Metrics:
@@ -233,7 +239,7 @@ async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
     stats: str | None = None
     try:
         async with asyncio.timeout(cell.limit + 60):
-            while arr.start is None:
+            while arr.start is None and proc.proc.returncode is None:
                 await asyncio.sleep(0.1)
             async with asyncio.timeout(cell.limit):
                 await arr.done.wait()
@@ -243,7 +249,7 @@ async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
     finally:
         server.close()
         await proc.stop()
-    elapsed = arr.last - arr.start if arr.start is not None else None
+    elapsed = arr.last - arr.first if arr.first is not None else None
     return _result(cell, arr.bytes, elapsed, intact=arr.intact, **_java_metrics(stats))
 
 
@@ -266,7 +272,7 @@ async def _ours_to_ours(cell: JavaCell, target: str, ours: Session) -> Metrics:
         finally:
             task.cancel()
             server.close()
-    elapsed = arr.last - arr.start if arr.start is not None else None
+    elapsed = arr.last - arr.first if arr.first is not None else None
     st = box[0] if box else None
     return _result(cell, arr.bytes, elapsed, intact=arr.intact, **_ours_metrics(st))
 

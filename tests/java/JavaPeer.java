@@ -5,7 +5,8 @@
 //                                           EOF), then exit
 //   JavaPeer client HOST PORT DEST SIZE     send SIZE pattern bytes, half-close, read the echo
 //   JavaPeer sink HOST PORT DEST SIZE       read SIZE pattern bytes from DEST, then EOF
-//                                           (a GOT line per 256 KB and at the end)
+//                                           (a GOT line after the first read, per 256 KB
+//                                           and after the last byte)
 //   JavaPeer source HOST PORT DEST SIZE     send SIZE pattern bytes to DEST, half-close,
 //                                           read to EOF, print STATS, close
 //   JavaPeer ping HOST PORT DEST            streaming ping
@@ -93,11 +94,11 @@ public class JavaPeer {
     }
 
     /** Read and check the pattern to EOF; with {@code since >= 0} print a GOT line (bytes,
-     *  ms since {@code since}) every 256 KB and after the last byte. */
+     *  ms since {@code since}) after the first read, every 256 KB and after the last byte. */
     static long readPattern(InputStream in, long expected, long since) throws Exception {
         byte[] buf = new byte[32768];
         long got = 0;
-        long nextReport = 1 << 18;
+        long nextReport = 1;
         int n;
         while ((n = in.read(buf)) >= 0) {
             for (int i = 0; i < n; i++) {
