@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import tempfile
 import time
@@ -321,11 +320,11 @@ def _run_all(
         }
         for direction in DIRECTIONS:
             t0 = time.monotonic()
-            with contextlib.suppress(OSError):
-                row[direction] = asyncio.run(
-                    _run_cell(cell, direction, JavaPeer(install, classes), seed)
-                )
-            m = row.get(direction, {})
+            try:
+                m = asyncio.run(_run_cell(cell, direction, JavaPeer(install, classes), seed))
+            except Exception as exc:  # a benchmark records a failed run and goes on
+                m = {"error": repr(exc)}
+            row[direction] = m
             log(
                 f"{cell.name} {direction}: {m.get('goodput_Bps')} B/s, rtx "
                 f"{m.get('retrans_ratio')} ({time.monotonic() - t0:.0f} s wall)"
@@ -345,7 +344,7 @@ def table(results: dict[str, Metrics]) -> str:
         cols = []
         for d in DIRECTIONS:
             m = row.get(d)
-            if not m:
+            if not m or "error" in m:
                 cols.append(f"{'failed':>22}")
                 continue
             rtx = m.get("retrans_ratio")
