@@ -13,8 +13,11 @@ arrival of its first), so that the handshake (which differs: Java's ``connect()`
 round trip after our accept) is outside it in every direction. A transfer still running
 ``limit`` seconds after the receiving side's accept (ours) or ``connect()`` (Java's) is stopped
 there (``completed`` false, goodput over the limit). Retransmissions: ours from the sending
-stream's stats; Java's from its Connection's counters (duplicate sends / all sends, read by
-reflection in JavaPeer).
+stream's stats; for every sender also ``path_messages``, the messages the embedded router took
+from the sending session towards the receiver (delivered + dropped - duplicated), so Java's
+retransmissions are ``path_messages`` - its distinct sequence numbers (read from its Connection
+by reflection in JavaPeer; this counts its few plain ACKs too). Java's own duplicate counter
+(``java_dup_counter``) skips each packet's first resend, so it is reported but not used.
 The router's seed fixes its loss draws, but the two stacks send different packet sequences,
 so "the same seed" means the same path, not the same lost packets.
 
@@ -100,18 +103,31 @@ def _ours_metrics(st: StreamStats | None) -> Metrics:
 
 
 def _java_metrics(line: str | None) -> Metrics:
-    """From JavaPeer's ``STATS dup packets window rtt_ms`` (None/"-": not reported)."""
+    """From JavaPeer's ``STATS dup distinct window rtt_ms`` (None/"-": not reported); the
+    retransmissions follow from the router's count (:func:`_java_retransmissions`)."""
     fields = (line or "-").split()
     if len(fields) != 4:
-        return {"retransmitted": None, "data_packets": None, "retrans_ratio": None}
+        return {"java_dup_counter": None, "distinct_packets": None}
     dup, distinct, window, rtt_ms = (int(x) for x in fields)
-    total = distinct + dup
     return {
-        "retransmitted": dup,
-        "data_packets": total,
-        "retrans_ratio": rounded(dup / total, 4) if total else None,
+        "java_dup_counter": dup,
+        "distinct_packets": distinct,
         "window_end": window,
         "rtt_end_s": rounded(rtt_ms / 1000),
+    }
+
+
+def _java_retransmissions(m: Metrics) -> None:
+    """Java's retransmissions: messages on the path minus its distinct sequence numbers."""
+    total, distinct = m.get("path_messages"), m.get("distinct_packets")
+    if total is None or distinct is None:
+        m |= {"retransmitted": None, "data_packets": None, "retrans_ratio": None}
+        return
+    resent = max(0, total - distinct)
+    m |= {
+        "retransmitted": resent,
+        "data_packets": total,
+        "retrans_ratio": rounded(resent / total, 4) if total else None,
     }
 
 
@@ -235,19 +251,28 @@ async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
     proc = await java.start(
         "source", (host, int(port)), ours.destination.to_base64(), str(cell.size)
     )
-    stats: str | None = None
+    last: list[str] = []
+
+    async def follow() -> None:
+        while (text := await proc.next_line()) is not None:
+            if text.startswith("STATS "):
+                last[:] = [text[6:]]
+
+    follower = asyncio.get_running_loop().create_task(follow())
     try:
         async with asyncio.timeout(cell.limit + 60):
             while arr.start is None and proc.proc.returncode is None:
                 await asyncio.sleep(0.1)
             async with asyncio.timeout(cell.limit):
                 await arr.done.wait()
-            stats = await proc.line("STATS", 30)
-    except (TimeoutError, AssertionError):
+            await asyncio.wait([follower], timeout=30)  # its last STATS line, then its exit
+    except TimeoutError:
         pass
     finally:
+        follower.cancel()
         server.close()
         await proc.stop()
+    stats = last[0] if last else None
     elapsed = arr.last - arr.first if arr.first is not None else None
     return _result(cell, arr.bytes, elapsed, intact=arr.intact, **_java_metrics(stats))
 
@@ -291,7 +316,16 @@ async def _run_cell(cell: JavaCell, direction: str, java: JavaPeer, seed: int) -
                     m = await _ours_to_ours(cell, target, ours)
             finally:
                 await java.close()
+        # the sending session's messages towards the receiver, as the router counted them
+        if direction == "ours_to_java":
+            fwd = r.counters(src=ours.destination)
+        else:
+            fwd = r.counters(dst=ours.destination)
+        m["path_messages"] = fwd.delivered + fwd.dropped - fwd.duplicated
+        m["path_dropped"] = fwd.dropped
         m["dropped"] = r.counters().dropped
+    if direction == "java_to_ours":
+        _java_retransmissions(m)
     return m
 
 

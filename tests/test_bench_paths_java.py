@@ -59,15 +59,18 @@ def test_without_java_home_it_skips_and_says_why(
     assert "skipped" in capsys.readouterr().err
 
 
-def test_java_stats_line_parsed_into_a_ratio() -> None:
+def test_java_retransmissions_from_the_router_count() -> None:
     pathsjava = _load("pathsjava")
-    m = pathsjava._java_metrics("5 95 12 350")
+    m = pathsjava._java_metrics("1 95 12 350")
     assert m == {
-        "retransmitted": 5,
-        "data_packets": 100,
-        "retrans_ratio": 0.05,
+        "java_dup_counter": 1,
+        "distinct_packets": 95,
         "window_end": 12,
         "rtt_end_s": 0.35,
     }
-    assert pathsjava._java_metrics("-")["retrans_ratio"] is None
-    assert pathsjava._java_metrics(None)["data_packets"] is None
+    m["path_messages"] = 100
+    pathsjava._java_retransmissions(m)
+    assert (m["retransmitted"], m["data_packets"], m["retrans_ratio"]) == (5, 100, 0.05)
+    none = pathsjava._java_metrics("-") | {"path_messages": 100}
+    pathsjava._java_retransmissions(none)
+    assert none["retrans_ratio"] is None and none["distinct_packets"] is None

@@ -8,7 +8,8 @@
 //                                           (a GOT line after the first read, per 256 KB
 //                                           and after the last byte)
 //   JavaPeer source HOST PORT DEST SIZE     send SIZE pattern bytes to DEST, half-close,
-//                                           read to EOF, print STATS, close
+//                                           read to EOF, close (a STATS line every second
+//                                           and after EOF)
 //   JavaPeer ping HOST PORT DEST            streaming ping
 //   JavaPeer resetter HOST PORT DEST        send 1000 bytes, wait for one byte back, RESET
 //   JavaPeer resetee HOST PORT              print DEST/NAME, accept one stream, read until
@@ -19,7 +20,9 @@
 // Output lines: "DEST <base64>", "NAME <b32 or b33>", "OK <bytes> <ms> [close errors]",
 // "PING <true|false> <ms>", "ERR <why>", "GOT <bytes> <ms since connected>",
 // "STATS <retransmissions> <packets> <window> <rtt ms>" (the connection's own counters:
-// duplicate sends, distinct sequence numbers sent, its window and RTT at the end).
+// duplicate sends, distinct sequence numbers sent, its window and RTT). Java's duplicate
+// count skips every packet's first resend (PacketQueue checks getNumSends() > 1 before
+// incrementSends()): it counts third and later sends only.
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -226,11 +229,26 @@ public class JavaPeer {
             } else if (mode.equals("source")) {
                 Destination dest = resolve(mgr, args[3]);
                 long size = Long.parseLong(args[4]);
-                I2PSocket sock = mgr.connect(dest);
+                final I2PSocket sock = mgr.connect(dest);
+                Thread reporter = new Thread(() -> {
+                    try {
+                        while (true) {
+                            Thread.sleep(1000);
+                            System.out.println(stats(sock));
+                            System.out.flush();
+                        }
+                    } catch (InterruptedException e) {
+                        // done
+                    }
+                });
+                reporter.setDaemon(true);
+                reporter.start();
                 writePattern(sock.getOutputStream(), size);
                 InputStream in = sock.getInputStream();
                 while (in.read() >= 0) {
                 }
+                reporter.interrupt();
+                reporter.join();
                 System.out.println(stats(sock));
                 sock.close();
                 System.out.println("OK " + size + " " + (System.currentTimeMillis() - start));
