@@ -15,8 +15,9 @@ round trip after our accept) is outside it in every direction. A transfer still 
 there (``completed`` false, goodput over the limit). Retransmissions: ours from the sending
 stream's stats; for every sender also ``path_messages``, the messages the embedded router took
 from the sending session towards the receiver (delivered + dropped - duplicated), so Java's
-retransmissions are ``path_messages`` - its distinct sequence numbers (read from its Connection
-by reflection in JavaPeer; this counts its few plain ACKs too). Java's own duplicate counter
+retransmissions are the messages on the path - its distinct sequence numbers (read from its
+Connection by reflection in JavaPeer, once a second and at the end; both counts are taken at
+its last STATS line; this counts its few plain ACKs too). Java's own duplicate counter
 (``java_dup_counter``) skips each packet's first resend, so it is reported but not used.
 The router's seed fixes its loss draws, but the two stacks send different packet sequences,
 so "the same seed" means the same path, not the same lost packets.
@@ -32,6 +33,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,9 +119,16 @@ def _java_metrics(line: str | None) -> Metrics:
     }
 
 
+def _sent(router: EmbeddedRouter, receiver: Session) -> int:
+    """Messages the router took towards ``receiver`` (delivered + dropped - duplicated)."""
+    c = router.counters(dst=receiver.destination)
+    return c.delivered + c.dropped - c.duplicated
+
+
 def _java_retransmissions(m: Metrics) -> None:
-    """Java's retransmissions: messages on the path minus its distinct sequence numbers."""
-    total, distinct = m.get("path_messages"), m.get("distinct_packets")
+    """Java's retransmissions: messages on the path (when its last STATS line came) minus its
+    distinct sequence numbers."""
+    total, distinct = m.get("path_messages_at_stats"), m.get("distinct_packets")
     if total is None or distinct is None:
         m |= {"retransmitted": None, "data_packets": None, "retrans_ratio": None}
         return
@@ -244,19 +253,23 @@ async def _java_progress(proc: JavaProcess, cell: JavaCell) -> tuple[int, float 
     return got, (ms - first) / 1000 if first is not None and ms > first else None
 
 
-async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Session) -> Metrics:
+async def _java_to_ours(
+    cell: JavaCell, java: JavaPeer, target: str, ours: Session, sent: Callable[[], int]
+) -> Metrics:
+    """``sent()``: the messages on the path towards ``ours`` so far, taken with each STATS
+    line so that an unfinished run's retransmissions compare counts of the same moment."""
     arr = _Arrivals()
     server = await ours.start_server(_receiver(arr, pattern(cell.size)), 0)
     host, port = target.rsplit(":", 1)
     proc = await java.start(
         "source", (host, int(port)), ours.destination.to_base64(), str(cell.size)
     )
-    last: list[str] = []
+    last: list[tuple[str, int]] = []
 
     async def follow() -> None:
         while (text := await proc.next_line()) is not None:
             if text.startswith("STATS "):
-                last[:] = [text[6:]]
+                last[:] = [(text[6:], sent())]
 
     follower = asyncio.get_running_loop().create_task(follow())
     try:
@@ -272,9 +285,11 @@ async def _java_to_ours(cell: JavaCell, java: JavaPeer, target: str, ours: Sessi
         follower.cancel()
         server.close()
         await proc.stop()
-    stats = last[0] if last else None
+    stats, on_path = last[0] if last else (None, None)
     elapsed = arr.last - arr.first if arr.first is not None else None
-    return _result(cell, arr.bytes, elapsed, intact=arr.intact, **_java_metrics(stats))
+    m = _result(cell, arr.bytes, elapsed, intact=arr.intact, **_java_metrics(stats))
+    m["path_messages_at_stats"] = on_path
+    return m
 
 
 async def _ours_to_ours(cell: JavaCell, target: str, ours: Session) -> Metrics:
@@ -311,7 +326,7 @@ async def _run_cell(cell: JavaCell, direction: str, java: JavaPeer, seed: int) -
                 if direction == "ours_to_java":
                     m = await _ours_to_java(cell, java, target, ours)
                 elif direction == "java_to_ours":
-                    m = await _java_to_ours(cell, java, target, ours)
+                    m = await _java_to_ours(cell, java, target, ours, lambda: _sent(r, ours))
                 else:
                     m = await _ours_to_ours(cell, target, ours)
             finally:

@@ -68,9 +68,9 @@ def test_java_retransmissions_from_the_router_count() -> None:
         "window_end": 12,
         "rtt_end_s": 0.35,
     }
-    m["path_messages"] = 100
+    m["path_messages_at_stats"] = 100
     pathsjava._java_retransmissions(m)
     assert (m["retransmitted"], m["data_packets"], m["retrans_ratio"]) == (5, 100, 0.05)
-    none = pathsjava._java_metrics("-") | {"path_messages": 100}
+    none = pathsjava._java_metrics("-") | {"path_messages_at_stats": 100}
     pathsjava._java_retransmissions(none)
     assert none["retrans_ratio"] is None and none["distinct_packets"] is None
