@@ -1,7 +1,7 @@
 """Loss recovery and congestion control on I2P-like paths (issue 12); prints JSON.
 
     python benchmarks/paths.py [--quick] [--real] [--cells NAME,...] [--seeds N] [--json FILE]
-                               [--peer ours|java-rules]
+                               [--peer ours|java-rules|java] [--java-size B] [--java-limit S]
 
 Simulated time (default): the sans-I/O core over the router's own impairment engine
 (``pathsim.py``), one seed string per cell and run. ``--real`` adds a short real-time set
@@ -23,6 +23,11 @@ with the same horizon. Definitions (docs/benchmarks.md):
 receiver that follows Java I2P's ack, NACK and choke rules (``tests/support/javapeer.py``,
 issue 19) and prints both tables; the JSON gains ``cells_java_rules`` and, per cell, the
 ratio of the two steady shares.
+
+``--peer java`` runs only the Java set (``pathsjava.py``: RTT 0.3 / 0.6 s x loss 0 / 1 / 3 % on
+the embedded router, in real time): our sender into Java I2P's receiver, Java's sender into
+ours, and ours into ours, side by side; it needs ``JAVA_I2P_HOME`` and says why it skipped
+without it (the JSON then holds ``skipped``).
 """
 
 from __future__ import annotations
@@ -441,11 +446,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--list", action="store_true", help="list the cells and exit")
     parser.add_argument(
         "--peer",
-        choices=("ours", "java-rules"),
+        choices=("ours", "java-rules", "java"),
         default="ours",
-        help="java-rules: also run each cell into a receiver with Java's ack rules",
+        help="java-rules: also run each cell into a receiver with Java's ack rules; "
+        "java: only the real Java I2P library on the embedded router (JAVA_I2P_HOME)",
     )
+    parser.add_argument("--java-size", type=int, default=2 * MB, help="bytes per Java transfer")
+    parser.add_argument("--java-limit", type=float, default=30.0, help="seconds per transfer")
     args = parser.parse_args(argv)
+    if args.peer == "java":
+        import pathsjava
+
+        return pathsjava.main(parser, args, log)
     chosen = cells(args.seeds, args.quick)
     if args.list:
         for c in chosen:

@@ -5,6 +5,11 @@
 //                                           EOF), then exit
 //   JavaPeer client HOST PORT DEST SIZE     send SIZE pattern bytes, half-close, read the echo
 //   JavaPeer sink HOST PORT DEST SIZE       read SIZE pattern bytes from DEST, then EOF
+//                                           (a GOT line after the first read, per 256 KB
+//                                           and after the last byte)
+//   JavaPeer source HOST PORT DEST SIZE     send SIZE pattern bytes to DEST, half-close,
+//                                           read to EOF, close (a STATS line every second
+//                                           and after EOF)
 //   JavaPeer ping HOST PORT DEST            streaming ping
 //   JavaPeer resetter HOST PORT DEST        send 1000 bytes, wait for one byte back, RESET
 //   JavaPeer resetee HOST PORT              print DEST/NAME, accept one stream, read until
@@ -13,7 +18,11 @@
 // Options beyond i2cp.tcp.host/port come from -Dpeer.KEY=VALUE system properties (none by
 // default: Java's defaults are what is tested). DEST is a base64 Destination or a .i2p name.
 // Output lines: "DEST <base64>", "NAME <b32 or b33>", "OK <bytes> <ms> [close errors]",
-// "PING <true|false> <ms>", "ERR <why>".
+// "PING <true|false> <ms>", "ERR <why>", "GOT <bytes> <ms since connected>",
+// "STATS <retransmissions> <packets> <window> <rtt ms>" (the connection's own counters:
+// duplicate sends, distinct sequence numbers sent, its window and RTT). Java's duplicate
+// count skips every packet's first resend (PacketQueue checks getNumSends() > 1 before
+// incrementSends()): it counts third and later sends only.
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -84,8 +93,15 @@ public class JavaPeer {
     }
 
     static long readPattern(InputStream in, long expected) throws Exception {
+        return readPattern(in, expected, -1);
+    }
+
+    /** Read and check the pattern to EOF; with {@code since >= 0} print a GOT line (bytes,
+     *  ms since {@code since}) after the first read, every 256 KB and after the last byte. */
+    static long readPattern(InputStream in, long expected, long since) throws Exception {
         byte[] buf = new byte[32768];
         long got = 0;
+        long nextReport = 1;
         int n;
         while ((n = in.read(buf)) >= 0) {
             for (int i = 0; i < n; i++) {
@@ -93,6 +109,11 @@ public class JavaPeer {
                     throw new IllegalStateException("byte " + (got + i) + " differs");
             }
             got += n;
+            if (since >= 0 && (got >= nextReport || got == expected)) {
+                System.out.println("GOT " + got + " " + (System.currentTimeMillis() - since));
+                System.out.flush();
+                nextReport = got + (1 << 18);
+            }
         }
         if (got != expected)
             throw new IllegalStateException("got " + got + " of " + expected + " bytes");
@@ -111,6 +132,29 @@ public class JavaPeer {
         }
         out.flush();
         out.close();
+    }
+
+    static Object call(Object target, String name) throws Exception {
+        java.lang.reflect.Method m = target.getClass().getMethod(name);
+        m.setAccessible(true);  // the streaming implementation's classes are package-private
+        return m.invoke(target);
+    }
+
+    /** The STATS line of a socket of Java's streaming implementation (its Connection's
+     *  counters, read by reflection: the public API has none), or "STATS -". */
+    static String stats(I2PSocket sock) {
+        try {
+            java.lang.reflect.Method get = sock.getClass().getDeclaredMethod("getConnection");
+            get.setAccessible(true);
+            Object con = get.invoke(sock);
+            Object opts = call(con, "getOptions");
+            return "STATS " + call(con, "getLifetimeDupMessagesSent") + " "
+                + ((Long) call(con, "getLastSendId") + 1) + " " + call(opts, "getWindowSize")
+                + " " + call(opts, "getRTT");
+        } catch (Exception e) {
+            e.printStackTrace();
+            return "STATS -";
+        }
     }
 
     /** After the peer's CLOSE (EOF) and ours, the one thing left is our ACK of the peer's
@@ -177,10 +221,37 @@ public class JavaPeer {
             } else if (mode.equals("sink")) {
                 Destination dest = resolve(mgr, args[3]);
                 I2PSocket sock = mgr.connect(dest);
+                long connected = System.currentTimeMillis();
                 sock.getOutputStream().close();
-                long got = readPattern(sock.getInputStream(), Long.parseLong(args[4]));
+                long got = readPattern(sock.getInputStream(), Long.parseLong(args[4]), connected);
                 sock.close();
                 System.out.println("OK " + got + " " + (System.currentTimeMillis() - start));
+            } else if (mode.equals("source")) {
+                Destination dest = resolve(mgr, args[3]);
+                long size = Long.parseLong(args[4]);
+                final I2PSocket sock = mgr.connect(dest);
+                Thread reporter = new Thread(() -> {
+                    try {
+                        while (true) {
+                            Thread.sleep(1000);
+                            System.out.println(stats(sock));
+                            System.out.flush();
+                        }
+                    } catch (InterruptedException e) {
+                        // done
+                    }
+                });
+                reporter.setDaemon(true);
+                reporter.start();
+                writePattern(sock.getOutputStream(), size);
+                InputStream in = sock.getInputStream();
+                while (in.read() >= 0) {
+                }
+                reporter.interrupt();
+                reporter.join();
+                System.out.println(stats(sock));
+                sock.close();
+                System.out.println("OK " + size + " " + (System.currentTimeMillis() - start));
             } else if (mode.equals("resetter")) {
                 Destination dest = resolve(mgr, args[3]);
                 I2PSocket sock = mgr.connect(dest);

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.java.javapeer import JavaInstall, JavaPeer, compile_peer, java_home
+from tests.support.java import JavaInstall, JavaPeer, compile_peer, java_home
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.java.javapeer import ROUTER_JARS, JavaInstall
+from tests.support.java import ROUTER_JARS, JavaInstall
 
 __all__ = ["JavaRouter", "start_java_router"]
 

@@ -18,8 +18,8 @@ from i2p_streaming.aio import Session, create_session
 from i2p_streaming.data import Destination, LeaseSet2
 from i2p_streaming.i2cp import messages as m
 from i2p_streaming.router import Impairments
-from tests.java.javapeer import JavaPeer, JavaProcess
 from tests.support.embedded import RouterTarget, embedded_router
+from tests.support.java import JavaPeer, JavaProcess
 
 pytestmark = [pytest.mark.java, pytest.mark.timeout(180)]
 

@@ -16,9 +16,9 @@ import pytest
 
 from i2p_streaming.aio import ZERO_HOP, Session, create_session
 from i2p_streaming.data import Destination
-from tests.java.javapeer import JavaInstall, JavaPeer
 from tests.java.javarouter import JavaRouter, start_java_router
 from tests.java.test_java_embedded import echo, pattern
+from tests.support.java import JavaInstall, JavaPeer
 from tests.support.sam import SAMSession
 
 pytestmark = [pytest.mark.java, pytest.mark.timeout(300)]

@@ -1,5 +1,6 @@
 """Java I2P as a test peer: find a built Java I2P (``JAVA_I2P_HOME``), compile
-``tests/java/JavaPeer.java`` against its jars, run it as an asyncio subprocess.
+``tests/java/JavaPeer.java`` against its jars, run it as an asyncio subprocess. Shared by the
+``java`` ring (``tests/java/``) and ``benchmarks/paths.py --peer java``.
 
 Nothing of Java I2P lives in the checkout: ``JAVA_I2P_HOME`` points at a build made per
 ``docs/java-interop.md`` (jars in ``$JAVA_I2P_HOME/src/build``, ``$JAVA_I2P_HOME/build`` or
@@ -24,7 +25,7 @@ __all__ = ["JavaInstall", "JavaPeer", "JavaProcess", "compile_peer", "java_home"
 #: the jars the streaming peer needs; a router adds router.jar and sam.jar.
 STREAMING_JARS = ("i2p.jar", "mstreaming.jar", "streaming.jar")
 ROUTER_JARS = ("i2p.jar", "router.jar", "mstreaming.jar", "streaming.jar", "sam.jar")
-SOURCE = Path(__file__).with_name("JavaPeer.java")
+SOURCE = Path(__file__).resolve().parents[1] / "java" / "JavaPeer.java"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +81,25 @@ class JavaProcess:
     async def line(self, tag: str, timeout: float = 60.0) -> str:
         """The rest of the next output line starting ``tag`` (earlier lines are kept);
         raises AssertionError on an ``ERR`` line or EOF, TimeoutError after ``timeout``."""
-        assert self.proc.stdout is not None
         async with asyncio.timeout(timeout):
             while True:
-                raw = await self.proc.stdout.readline()
-                if not raw:
+                text = await self.next_line()
+                if text is None:
                     raise AssertionError(f"JavaPeer exited before {tag}: {self.lines}")
-                text = raw.decode(errors="replace").rstrip("\n")
-                self.lines.append(text)
                 if text.startswith("ERR "):
                     raise AssertionError(f"JavaPeer {self.argv[0]}: {text}\n{self.log_tail()}")
                 if text.startswith(tag + " "):
                     return text[len(tag) + 1 :]
+
+    async def next_line(self) -> str | None:
+        """The next output line whatever its tag (kept in :attr:`lines`), None at EOF."""
+        assert self.proc.stdout is not None
+        raw = await self.proc.stdout.readline()
+        if not raw:
+            return None
+        text = raw.decode(errors="replace").rstrip("\n")
+        self.lines.append(text)
+        return text
 
     async def result(self, timeout: float = 60.0) -> tuple[int, int]:
         """``(bytes or count, milliseconds)`` from the OK line, then the exit status 0. A
