@@ -132,6 +132,9 @@ def looks_like_base64_destination(text: str) -> Destination | None:
         return None
 
 
+_BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
 def check_destination(text: str) -> str:
     """``text`` stripped if it looks like a destination: a ``.b32.i2p`` address, a ``.i2p``
     host name or a base64 destination. Else :class:`~i2p_streaming.errors.DataFormatError`
@@ -149,9 +152,13 @@ def check_destination(text: str) -> str:
             f"host (e.g. site.i2p), as {DESTINATION_FORMS}"
         )
     if low.endswith(".b32.i2p"):
+        label = low[:-8]
+        if len(label) >= 56 and set(label) <= _BASE32:
+            return name  # a "b33" name of an encrypted LeaseSet: the router resolves it
         raise DataFormatError(
             f"invalid destination {shown}: not a valid .b32.i2p address (it needs 52 base32 "
-            f"characters a-z, 2-7 before .b32.i2p, it has {len(name) - 8})"
+            f"characters a-z, 2-7 before .b32.i2p, or 56 or more for an encrypted LeaseSet's "
+            f"name; it has {len(name) - 8})"
         )
     if low.endswith(".i2p"):
         try:

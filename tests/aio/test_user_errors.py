@@ -24,6 +24,7 @@ from i2p_streaming import (
 )
 from i2p_streaming.aio import SessionOpener
 from i2p_streaming.aio.config import check_option_names
+from i2p_streaming.checks import check_destination
 from tests.sync.conftest import router_address  # noqa: F401 (fixture)
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -170,6 +171,8 @@ def test_a_bad_router_address_lists_the_accepted_forms_at_the_call(
     [
         ("abcdef.b32.i2p", "not a valid .b32.i2p address (it needs 52 base32 characters"),
         ("a" * 51 + ".b32.i2p", "it has 51"),
+        ("a" * 55 + ".b32.i2p", "or 56 or more for an encrypted LeaseSet's name; it has 55"),
+        ("a" * 56 + "!.b32.i2p", "it has 57"),
         ("http://stats.i2p/", "a URL or path, not a destination; give only the host"),
         ("stats.i2p/index.html", "a URL or path"),
         ("example.com", "expected NAME.b32.i2p (52 base32 characters), a host name NAME.i2p"),
@@ -185,6 +188,13 @@ async def test_a_malformed_destination_is_a_format_error_before_any_lookup(
     assert wanted in str(info.value)
     with pytest.raises(DataFormatError):
         await client.resolve(dest)
+
+
+def test_a_b33_name_of_an_encrypted_lease_set_passes_the_format_check() -> None:
+    """56+ base32 characters before .b32.i2p: an encrypted LeaseSet's name, for the router."""
+    b33 = "a" * 56 + ".b32.i2p"
+    assert check_destination(b33) == b33
+    assert check_destination("B" * 60 + ".B32.I2P") == "B" * 60 + ".B32.I2P"
 
 
 # ---------------------------------------------------------------------------- options
