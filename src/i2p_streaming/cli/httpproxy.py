@@ -28,14 +28,9 @@ from urllib.parse import urlsplit
 
 import h11
 
-from i2p_streaming.aio import Session
 from i2p_streaming.cli.service import (
-    CONNECT_TIMEOUT,
-    MAX_CONNS,
-    ConnectionSet,
-    format_address,
+    LocalProxy,
     log_end,
-    run_connection,
 )
 from i2p_streaming.cli.splice import CHUNK, abort, splice
 from i2p_streaming.data import is_b32_address
@@ -162,44 +157,15 @@ async def _next_event(
         conn.receive_data(await (read if timeout is None else asyncio.wait_for(read, timeout)))
 
 
-class HttpProxy:
+class HttpProxy(LocalProxy):
     """An HTTP proxy on ``bind`` whose requests become streams of ``session``."""
 
-    def __init__(
-        self,
-        session: Session,
-        bind: tuple[str, int],
-        *,
-        max_conns: int = MAX_CONNS,
-        connect_timeout: float = CONNECT_TIMEOUT,
+    kind = "http"
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
     ) -> None:
-        self._session = session
-        self._bind = bind
-        self._timeout = connect_timeout
-        self._conns = ConnectionSet(max_conns)
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> tuple[str, int]:
-        """Listen; the address bound (``OSError`` when it cannot be bound)."""
-        self._server = await asyncio.start_server(self._accepted, *self._bind, limit=CHUNK)
-        bound = self._server.sockets[0].getsockname()
-        return str(bound[0]), int(bound[1])
-
-    async def close(self) -> None:
-        """Stop listening and abort every connection."""
-        if self._server is not None:
-            self._server.close()
-        await self._conns.close()
-
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await run_connection(self._handle(reader, writer), writer)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = format_address(writer.get_extra_info("peername") or ("?", 0))
-        if not self._conns.admit():
-            log.warning("http %s: refused, %d connections already", peer, len(self._conns))
-            abort(writer)
-            return
+        """One client connection: its HTTP requests."""
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
             while await self._serve_one(conn, reader, writer, peer):

@@ -12,13 +12,14 @@ from typing import Any, Protocol
 
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import arg_type
-from i2p_streaming.cli.splice import SpliceResult, abort
+from i2p_streaming.cli.splice import CHUNK, SpliceResult, abort
 
 __all__ = [
     "CLOSE_TIMEOUT",
     "CONNECT_TIMEOUT",
     "MAX_CONNS",
     "ConnectionSet",
+    "LocalProxy",
     "Service",
     "announce",
     "format_address",
@@ -134,6 +135,62 @@ async def run_connection(handler: Awaitable[None], writer: asyncio.StreamWriter)
         await handler
     except asyncio.CancelledError:
         abort(writer)
+
+
+class LocalProxy:
+    """What the SOCKS and HTTP proxies share: a local TCP listener on ``bind`` whose
+    connections (at most ``max_conns`` at once; more are aborted) become streams of
+    ``session``. A subclass names itself in :attr:`kind` and serves an admitted connection
+    in :meth:`serve`."""
+
+    #: The first word of the proxy's log lines.
+    kind = "proxy"
+
+    def __init__(
+        self,
+        session: Session,
+        bind: tuple[str, int],
+        *,
+        max_conns: int = MAX_CONNS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
+        self._session = session
+        self._bind = bind
+        self._timeout = connect_timeout
+        self._conns = ConnectionSet(max_conns)
+        self._server: asyncio.Server | None = None
+        self._log = logging.getLogger(type(self).__module__)
+
+    async def start(self) -> tuple[str, int]:
+        """Listen; the address bound (``OSError`` when it cannot be bound)."""
+        self._server = await asyncio.start_server(self._accepted, *self._bind, limit=CHUNK)
+        bound = self._server.sockets[0].getsockname()
+        return str(bound[0]), int(bound[1])
+
+    async def close(self) -> None:
+        """Stop listening and abort every connection."""
+        if self._server is not None:
+            self._server.close()
+        await self._conns.close()
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await run_connection(self._admit(reader, writer), writer)
+
+    async def _admit(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = format_address(writer.get_extra_info("peername") or ("?", 0))
+        if not self._conns.admit():
+            self._log.warning(
+                "%s %s: refused, %d connections already", self.kind, peer, len(self._conns)
+            )
+            abort(writer)
+            return
+        await self.serve(reader, writer, peer)
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
+        """Serve one admitted connection from ``peer`` (the subclass's protocol)."""
+        raise NotImplementedError
 
 
 def log_end(log: logging.Logger, what: str, result: SpliceResult, seconds: float) -> None:

@@ -30,15 +30,10 @@ import logging
 import struct
 from dataclasses import dataclass
 
-from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import check_destination
 from i2p_streaming.cli.service import (
-    CONNECT_TIMEOUT,
-    MAX_CONNS,
-    ConnectionSet,
-    format_address,
+    LocalProxy,
     log_end,
-    run_connection,
 )
 from i2p_streaming.cli.splice import CHUNK, abort, splice
 from i2p_streaming.errors import DestinationLookupError
@@ -184,38 +179,15 @@ def _refusal(exc: BaseException) -> Refused:
     return Refused(GENERAL_FAILURE, str(exc) or type(exc).__name__)
 
 
-class SocksProxy:
+class SocksProxy(LocalProxy):
     """A SOCKS5/4a server on ``bind`` whose connections become streams of ``session``."""
 
-    def __init__(
-        self,
-        session: Session,
-        bind: tuple[str, int],
-        *,
-        max_conns: int = MAX_CONNS,
-        connect_timeout: float = CONNECT_TIMEOUT,
+    kind = "socks"
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
     ) -> None:
-        self._session = session
-        self._bind = bind
-        self._timeout = connect_timeout
-        self._conns = ConnectionSet(max_conns)
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> tuple[str, int]:
-        """Listen; the address bound (``OSError`` when it cannot be bound)."""
-        self._server = await asyncio.start_server(self._accepted, *self._bind, limit=CHUNK)
-        bound = self._server.sockets[0].getsockname()
-        return str(bound[0]), int(bound[1])
-
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await run_connection(self._handle(reader, writer), writer)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = format_address(writer.get_extra_info("peername") or ("?", 0))
-        if not self._conns.admit():
-            log.warning("socks %s: refused, %d connections already", peer, len(self._conns))
-            abort(writer)
-            return
+        """One client connection: the SOCKS handshake, then the stream."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -246,9 +218,3 @@ class SocksProxy:
         with contextlib.suppress(OSError):
             await writer.drain()
         writer.close()
-
-    async def close(self) -> None:
-        """Stop listening and abort every connection."""
-        if self._server is not None:
-            self._server.close()
-        await self._conns.close()
