@@ -192,6 +192,20 @@ class _SyncBody(httpx.SyncByteStream):
             close()
 
 
+def _pool_settings(limits: httpx.Limits | None, retries: int) -> dict[str, Any]:
+    """httpcore pool arguments from httpx ``limits`` (httpx's defaults when None): HTTP/1.1
+    only, ``retries`` connect attempts."""
+    limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    return {
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+        "http1": True,
+        "http2": False,
+        "retries": retries,
+    }
+
+
 class I2PTransport(httpx.BaseTransport):
     """An httpx transport sending ``http://NAME.i2p/`` and ``http://….b32.i2p/`` requests
     over ``session``; other hosts go to ``fallback`` or raise :class:`NonI2PHostError`.
@@ -209,15 +223,9 @@ class I2PTransport(httpx.BaseTransport):
         retries: int = 0,
         stream_options: StreamOptions | None = None,
     ) -> None:
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._fallback = fallback
         self._pool = httpcore.ConnectionPool(
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            retries=retries,
+            **_pool_settings(limits, retries),
             network_backend=I2PNetworkBackend(session, stream_options),
         )
 
@@ -423,15 +431,9 @@ class AsyncI2PTransport(httpx.AsyncBaseTransport):
         retries: int = 0,
         stream_options: StreamOptions | None = None,
     ) -> None:
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._fallback = fallback
         self._pool = httpcore.AsyncConnectionPool(
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            retries=retries,
+            **_pool_settings(limits, retries),
             network_backend=AsyncI2PNetworkBackend(session, stream_options),
         )
 
