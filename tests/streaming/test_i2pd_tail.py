@@ -9,9 +9,9 @@ Every case here: a SAM client connects to our server and sends a request naming 
 server reads it, writes that many bytes, ``drain()``s and ``close()``s at once; the client
 reads to EOF and must get exactly those bytes. One i2pd per version serves all the runs.
 Before the change, i2pd 2.56 cut short both 1 MB replies tried here (the client got ~35 packets
-less, then no EOF). Time: ~15 s per version, but against i2pd 2.59 some runs of our sender
-take 8-15 s each (it acks one packet per 100 ms RTO round; sender side, open), hence the
-300 s timeout.
+less, then no EOF). Time: ~5-15 s per version. Against i2pd 2.59 runs took 8-15 s each
+(176 s in all) until the tail probe (``streaming/tailprobe.py``): 2.59 held the ACK of each
+burst that arrived in the millisecond of its previous ACK, and we waited for the 100 ms RTO.
 """
 
 from __future__ import annotations

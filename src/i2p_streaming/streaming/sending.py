@@ -39,6 +39,7 @@ from i2p_streaming.streaming.recovery import (
 from i2p_streaming.streaming.sendbuffer import SendBuffer
 from i2p_streaming.streaming.sendtimer import RetransmitTimer
 from i2p_streaming.streaming.signed import encode_signed_packet
+from i2p_streaming.streaming.tailprobe import TailProbe
 
 __all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
 
@@ -66,6 +67,7 @@ class SendPath(RetransmitTimer):
         "_share",
         "_span",
         "_stream_id",
+        "_tail",
         "_unasked",
         "buffer",
         "bytes_sent",
@@ -134,6 +136,7 @@ class SendPath(RetransmitTimer):
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
         self._copy_gap = 0.0
+        self._tail = TailProbe()
 
     @property
     def window(self) -> int:
@@ -223,6 +226,7 @@ class SendPath(RetransmitTimer):
             rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
             self._streak = 0
             self._copy_due = None
+            self._tail.on_new_ack()
             # The RTT sample is the newest packet sent once: its arrival triggered this ack
             # (an older one may have waited for the peer's delayed ack, e.g. Java's 500 ms).
             youngest = -1.0
@@ -252,7 +256,12 @@ class SendPath(RetransmitTimer):
             if not self.peer_choked and not fast:
                 cc.on_ack(len(acked), now)
             self.rto_deadline = now + rtt.rto if unacked else None
+            self._arm_probe(now)
         return syn_reply_acked
+
+    def _arm_probe(self, now: float) -> None:
+        alone = bool(self.unacked) and not self.peer_choked and self._share.busy_streams <= 1
+        self._tail.arm(now, self._rtt, self.rto_deadline, alone)
 
     def _detect(self, now: float, holes: int) -> bool:
         """Queue the missing packets that are lost by now; True on a new loss episode."""
@@ -297,12 +306,13 @@ class SendPath(RetransmitTimer):
 
     # ================================================================== timers
     def deadline(self) -> float | None:
-        """The earliest of the retransmission timer, the loss re-check, the pacing release,
-        a partial packet's passive flush and our CLOSE's linger."""
+        """The earliest of the retransmission timer, the loss re-check, the tail probe, the
+        pacing release, a partial packet's passive flush and our CLOSE's linger."""
         best = self.rto_deadline
         timers = (
             self._loss.deadline,
             self._pacer.release_at,
+            self._tail.at,
             self.coalesce.flush_at,
             self.closing.at,
         )
@@ -322,6 +332,9 @@ class SendPath(RetransmitTimer):
             self._missing = [e for e in self._missing if unacked.get(e.seq) is e and e.nacks]
             due = bool(self._missing) and self._detect(now, len(self._missing))
             due = due or bool(self._resend)
+        if self._tail.due(now) and self.unacked and not self.peer_choked:
+            self._resend.add(next(reversed(self.unacked)))  # tailprobe.py
+            due = True
         release = self._pacer.release_at
         due = due or (release is not None and now >= release - 1e-9)
         flushed = self.coalesce.expire(now)  # always: it clears a passed deadline
@@ -342,6 +355,7 @@ class SendPath(RetransmitTimer):
         Every packet carries ``acks``: ``(peer_id, ack_through, nacks, flow)`` (``ack_through``
         -1: no acks yet; ``flow`` decides the DELAY); returns True if any packet carried acks."""
         acked_something = False
+        sent = len(out)
         if self._resend:
             resend = sorted(self._resend)
             self._resend.clear()
@@ -352,6 +366,8 @@ class SendPath(RetransmitTimer):
                     acked_something |= self._transmit(e, now, out, acks)
         if state is not State.TIME_WAIT:
             acked_something |= self._send_new(now, out, state, acks)
+        if len(out) > sent:
+            self._arm_probe(now)
         return acked_something
 
     def _send_new(self, now: float, out: list[OutgoingPacket], state: State, acks: Acks) -> bool:
