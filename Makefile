@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src tests fuzz benchmarks examples
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json $(PYTEST_ARGS)
+	$(BIN)/pytest --cov=i2p_streaming --cov-branch --cov-report=term --cov-report=json:.coverage.json --durations=15 $(PYTEST_ARGS)
 	$(BIN)/python scripts/check-coverage .coverage.json
 
 test: lint typecheck docs pytest
