@@ -22,6 +22,7 @@ of a ``.b32.i2p`` address not found).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from urllib.parse import urlsplit
@@ -157,6 +158,27 @@ async def _next_event(
         conn.receive_data(await (read if timeout is None else asyncio.wait_for(read, timeout)))
 
 
+#: Seconds a closing client connection keeps reading (and dropping) what the client still sends.
+LINGER = 2.0
+
+
+async def _linger_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close as HTTP servers do (RFC 9112 9.6): end our side, then read and drop what the
+    client still sends for at most :data:`LINGER` seconds; a close with unread input would be
+    a TCP reset that can destroy the response still in flight (an error page after a
+    too-large request head)."""
+
+    async def drop() -> None:
+        while await reader.read(CHUNK):
+            pass
+
+    with contextlib.suppress(OSError, TimeoutError):
+        if writer.can_write_eof():
+            writer.write_eof()
+        await asyncio.wait_for(drop(), LINGER)
+    writer.close()
+
+
 class HttpProxy(LocalProxy):
     """An HTTP proxy on ``bind`` whose requests become streams of ``session``."""
 
@@ -174,7 +196,7 @@ class HttpProxy(LocalProxy):
             log.info("http %s: %s", peer, str(exc) or type(exc).__name__)
             abort(writer)
             return
-        writer.close()
+        await _linger_close(reader, writer)
 
     async def _send(
         self, conn: h11.Connection, writer: asyncio.StreamWriter, event: h11.Event

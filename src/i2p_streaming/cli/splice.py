@@ -35,6 +35,13 @@ def abort(writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
 
+def _collect_close(writer: asyncio.StreamWriter) -> None:
+    """Take the connection's end result when it comes (a reset's ConnectionResetError),
+    without waiting for it: asyncio otherwise may log it as "never retrieved"."""
+    closing = asyncio.ensure_future(writer.wait_closed())
+    closing.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
 async def _copy(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, moved: list[int]
 ) -> None:
@@ -85,4 +92,5 @@ async def splice(a: Pair, b: Pair) -> SpliceResult:
                     writer.close()
             else:
                 abort(writer)
+            _collect_close(writer)
     return SpliceResult(forward[0], backward[0], error)
