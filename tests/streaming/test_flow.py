@@ -20,7 +20,8 @@ from tests.support.link import Impairment
 from tests.support.pair import Pair, make_pair
 
 SIZE = 1 << 20
-BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (256 + 4)
+BOUND = StreamOptions().receive_buffer_bytes  # maxMessageSize x (512 + 4)
+OVERFILL = BOUND * 5 // 4  # more than the receive buffer holds
 
 
 def sent(pair: Pair, manager: StreamManager) -> list[Packet]:
@@ -88,7 +89,7 @@ def test_lost_unchoke_is_recovered_by_the_probe(keys_a: PrivateKeys, keys_b: Pri
         return False
 
     link.drop = drop_unchokes
-    data = bytes(range(256)) * (600_000 // 256)
+    data = bytes(range(256)) * (OVERFILL // 256)
     a.write(sid, data, link.now, close=True)
     assert link.run(lambda: a.manager.stats(sid).choked)
     link.run_for(5.0)
@@ -106,7 +107,7 @@ def test_choked_sender_gives_up_when_probes_go_unanswered(
 ) -> None:
     pair, sid = slow_reader_pair(keys_a, keys_b)
     link, a = pair.link, pair.a
-    a.write(sid, bytes(800_000), link.now)
+    a.write(sid, bytes(2 * BOUND), link.now)
     assert link.run(lambda: a.manager.stats(sid).choked)
     link.impairment.blackhole = True
     assert link.run(lambda: sid in a.reset, max_time=2000.0)
@@ -216,7 +217,7 @@ def test_unanswered_unchoke_is_sent_again(keys_a: PrivateKeys, keys_b: PrivateKe
     # over the fake link: the sender never hears the unchoke nor gets to probe in time
     pair, sid = slow_reader_pair(keys_a, keys_b)
     link, a, b = pair.link, pair.a, pair.b
-    a.write(sid, bytes(600_000), link.now, close=True)
+    a.write(sid, bytes(OVERFILL), link.now, close=True)
     assert link.run(lambda: a.manager.stats(sid).choked)
     bsid = b.incoming[0].stream_id
     dropped: list[Packet] = []
@@ -232,4 +233,4 @@ def test_unanswered_unchoke_is_sent_again(keys_a: PrivateKeys, keys_b: PrivateKe
     b.reading = True
     b.read(bsid, b.unread, link.now)
     assert link.run(lambda: bsid in b.peer_closed, max_time=300.0)
-    assert dropped and len(bytes(b.received[bsid])) == 600_000
+    assert dropped and len(bytes(b.received[bsid])) == OVERFILL

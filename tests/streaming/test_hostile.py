@@ -182,7 +182,7 @@ def test_out_of_window_sequence_numbers_are_dropped(
     keys_a: PrivateKeys, keys_b: PrivateKeys
 ) -> None:
     link, _a, b, sid, bid = _open_pair(keys_a, keys_b, StreamOptions())
-    for seq in (300, 10_000, 2**32 - 1):
+    for seq in (StreamOptions().receive_window + 1, 10_000, 2**32 - 1):
         b.receive_payload(encode_plain(bid, sid, seq, 0, (), 0, None, b"x" * 100), 0, 0, link.now)
     assert b.counters["out_of_window"] == 3
     assert b.stats(bid).receive_buffered == 0 and b.state(bid) is State.OPEN

@@ -105,11 +105,12 @@ def test_sender_against_javas_ack_rules(
     assert java.resent <= 1.2 * loss * java.sent + overrun
     # No send stall beyond one RTO (the NACKed holes are resent without waiting for one).
     assert java.max_gap <= java.rto
-    # Goodput: Java holds at most 130 packets behind a hole, and a hole lasts ~1.5 RTT plus
-    # its ack delays (min(120 ms, RTT/8) twice), so in the round trips with a hole the sender
-    # must pause behind it (our receiver holds 255 ahead): 0.82-0.86 of the goodput into
-    # our receiver here, where the issue measured 1/6-1/2 before (0.9 is not reachable).
-    assert ours.done_at / java.done_at >= 0.78
+    # Goodput: Java drops a packet more than 128 past its highest in-order one, and a hole
+    # takes ~2 RTT plus its ack delays (min(120 ms, RTT/8)) to be acked, so in the round
+    # trips with a hole the sender must pause behind it, where into our receiver (512 packets
+    # ahead, a span of 3 windows) it need not: 0.83-0.87 of the goodput into our receiver at
+    # 1 %, 0.71-0.75 at 3 % (the issue measured 1/6-1/2 before).
+    assert ours.done_at / java.done_at >= (0.8 if loss < 0.02 else 0.68)
 
 
 def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(

@@ -261,8 +261,7 @@ class Connection:
             return
         send, recv = self.send, self.recv
         peer_id = self.peer_id
-        ack_through = recv.highest if peer_id else -1
-        nacks = recv.nacks() if ack_through >= 0 else []
+        ack_through, nacks = recv.ack_point() if peer_id else (-1, [])
         acked = send.flush(now, out, state, (peer_id, ack_through, nacks, recv.flow))
         due = recv.ack_due(now)
         if due and not acked and ack_through >= 0:
@@ -435,13 +434,13 @@ class Connection:
         ctx = self._ctx
         if self.peer_id and self.state in (State.OPEN, State.CONNECTING):
             recv = self.recv
-            ack = recv.highest
+            ack, nacks = recv.ack_point()
             pkt = Packet(
                 self.peer_id,
                 self.stream_id,
                 self.send.take_seq(),
                 max(ack, 0),
-                tuple(recv.nacks()) if ack >= 0 else (),
+                tuple(nacks),
                 1,
                 RESET if ack >= 0 else RESET | NO_ACK,
             )

@@ -5,7 +5,8 @@ in-order bytes already handed to the shell as :class:`~i2p_streaming.streaming.D
 that the application has not read yet. The shell reports reads with
 ``StreamManager.consumed(stream_id, nbytes, now)`` (read credit); until then those bytes count
 against the bound. The bound is ``receive_buffer_bytes`` bytes and ``receive_buffer_packets``
-packets (defaults: ``maxMessageSize * 130`` and 128, like Java). A packet that does not fit is
+packets (defaults: 512 packets and ``maxMessageSize * 516`` bytes; Java holds 128 packets and
+``maxMessageSize * 130`` bytes). A packet that does not fit is
 dropped, and we *choke* the sender: a plain ACK at once with DELAY=61000 (and DELAY=61000 on
 every packet while choking). Once reads bring the buffer down to half of both bounds we
 *unchoke*: a plain ACK at once with DELAY=0, and DELAY=0 on the next

@@ -9,7 +9,7 @@ destination hashes, 44-character I2P base64 or ``.b32.i2p``), ``i2cp.enableAcces
 (allow-list) and ``i2cp.enableBlackList`` (deny-list).
 
 Fields without a Java property: ``receive_window`` (how far ahead of the in-order point a
-packet may be, 128..255), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
+packet may be, 128..1024), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
 buffer bound, see :mod:`~i2p_streaming.streaming.flow`), ``passive_flush_delay`` (bulk
 profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`) and ``time_wait``.
 ``i2p.streaming.congestionControl`` (``congestion_control``: ``i2p``, the default, ``westwood`` or
@@ -221,7 +221,7 @@ class StreamOptions:
     buffer_size: int = 65536
     profile: int = PROFILE_BULK
     passive_flush_delay: float = 0.175
-    receive_buffer_packets: int = 256
+    receive_buffer_packets: int = 512
     receive_buffer_size: int = 0
     max_conns_per_minute: int = 0
     max_conns_per_hour: int = 0
@@ -234,7 +234,7 @@ class StreamOptions:
     enable_access_list: bool = False
     enable_black_list: bool = False
     tcb_share: bool = True
-    receive_window: int = 255
+    receive_window: int = 512
     time_wait: float = 300.0
     #: the congestion controller's name in :data:`~i2p_streaming.streaming.congestion.CONTROLLERS`
     congestion_control: str = DEFAULT_CONTROLLER
@@ -277,7 +277,7 @@ class StreamOptions:
             (all(n >= 0 for n in limits), "connection limits must be >= 0 (0 = no limit)"),
             (bool(self.limit_action.strip()), "limit_action must not be empty"),
             (all(len(h) == 32 for h in self.access_list), "access_list holds 32-byte hashes"),
-            (128 <= self.receive_window <= 255, "receive_window must be 128..255"),
+            (128 <= self.receive_window <= 1024, "receive_window must be 128..1024"),
             (self.time_wait >= 0, "time_wait must be >= 0"),
             (self.max_session_buffer >= 0, "max_session_buffer must be >= 0"),
             (self.max_half_open >= 1, "max_half_open must be >= 1"),
@@ -300,9 +300,9 @@ class StreamOptions:
 
     @property
     def receive_buffer_bytes(self) -> int:
-        """The receive buffer bound in bytes: ``receive_buffer_size``, or when 0 Java's
-        ``maxMessageSize * (128 + 2)``."""
-        return self.receive_buffer_size or self.max_message_size * 260
+        """The receive buffer bound in bytes: ``receive_buffer_size``, or when 0
+        ``maxMessageSize * (receive_buffer_packets + 4)`` (Java: ``maxMessageSize * 130``)."""
+        return self.receive_buffer_size or self.max_message_size * (self.receive_buffer_packets + 4)
 
     @classmethod
     def from_properties(

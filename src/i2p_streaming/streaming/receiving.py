@@ -16,7 +16,7 @@ from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.events import DataReceived, PeerClosed
 from i2p_streaming.streaming.flow import ReceiveFlow
 from i2p_streaming.streaming.options import StreamOptions
-from i2p_streaming.streaming.packet import CLOSE, Packet
+from i2p_streaming.streaming.packet import CLOSE, MAX_NACKS, Packet
 from i2p_streaming.streaming.rto import RttEstimator
 
 __all__ = [
@@ -306,12 +306,18 @@ class ReceivePath:
         return self.flow.unread + self._ooo_bytes
 
     # ================================================================== our ACKs
-    def nacks(self) -> list[int]:
-        """The sequence numbers missing below the highest received."""
+    def ack_point(self) -> tuple[int, list[int]]:
+        """``(ackThrough, NACKs)`` for our next ACK: the highest sequence number received
+        (-1: none) and every one missing below it. The NACK field holds at most
+        :data:`~.packet.MAX_NACKS`; with more holes ackThrough is pulled back below the first
+        hole that does not fit (as i2pd does), so the ACK never claims a missing packet."""
         ooo = self._ooo
         if not ooo:
-            return []
-        return [s for s in range(self.next_seq, self.highest) if s not in ooo]
+            return self.highest, []
+        missing = [s for s in range(self.next_seq, self.highest) if s not in ooo]
+        if len(missing) <= MAX_NACKS:
+            return self.highest, missing
+        return missing[MAX_NACKS] - 1, missing[:MAX_NACKS]
 
     def ack_due(self, now: float) -> bool:
         deadline = self.ack_deadline

@@ -390,9 +390,9 @@ class SendPath(RetransmitTimer):
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
-        # Java's packetSendChoke: at most min(span, 2 x window) sequence numbers past the
-        # oldest unacked packet (beyond the peer's receive window: dropped, never NACKed).
-        span = min(self._span, 2 * window)
+        # at most min(span, 3 x window) sequence numbers past the oldest unacked packet
+        # (Java: 2 x window): a hole takes 2 RTT to fill, 3 when its resend is lost too
+        span = min(self._span, 3 * window)
         unacked = self.unacked
         share = self._share
         pacer = self._pacer
