@@ -19,10 +19,17 @@ with the same horizon. Definitions (docs/benchmarks.md):
   (spurious: the data was not lost); ``after_timer``: retransmissions right after a timer;
 * stall: a gap of more than max(1 s, 3 RTT) between two arrivals on one stream.
 
-``--peer java-rules`` runs every cell a second time with the receiving side replaced by a
-receiver that follows Java I2P's ack, NACK and choke rules (``tests/support/javapeer.py``,
-issue 19) and prints both tables; the JSON gains ``cells_java_rules`` and, per cell, the
-ratio of the two steady shares.
+``--peer java-rules`` runs every single-stream cell twice more: into a receiver that follows
+Java I2P's ack, NACK and choke rules (``tests/support/javapeer.py``, issue 19), and into our
+own receiver held to Java's acceptance limits (:data:`JAVA_LIMITS`: at most 130 packets out
+of order, then it chokes and drops, as Java's ``MessageInputStream`` / ``canAccept``). It
+prints the three tables; the JSON gains ``cells_java_rules`` and ``cells_java_limits`` and,
+per Java-rules cell, the ratios of its steady and whole shares to ours (``*_vs_ours``) and to
+the same-limit receiver's (``*_vs_same_limits``): the first is what Java's receiver costs,
+the second what its ack rules cost beyond its buffer.
+* sender silence (one flow): the longest time the client sent no data packet while nothing
+  came in either (``send_silence_max_s``), and that over its RTO (``send_silence_rto``;
+  ``pathsim.Silence``): above 1 the sender stalled longer than one RTO.
 
 ``--peer java`` runs only the Java set (``pathsjava.py``: RTT 0.3 / 0.6 s x loss 0 / 1 / 3 % on
 the embedded router, in real time): our sender into Java I2P's receiver, Java's sender into
@@ -64,6 +71,13 @@ from i2p_streaming.streaming import StreamOptions
 OPTS = StreamOptions()
 PAYLOAD = OPTS.max_message_size
 WINDOW = OPTS.max_window_size
+#: Our receiver held to what Java's receiver accepts: 130 packets out of order (one more
+#: packet slot and MTU are kept for the packet that fills the gap, ``flow.py``), beyond that
+#: a choke and a drop; the sequence window as wide as options allow (Java has none: a
+#: packet past ``receive_window`` would be dropped without a choke, which Java never does).
+JAVA_LIMITS = StreamOptions(
+    receive_window=255, receive_buffer_packets=131, receive_buffer_size=131 * PAYLOAD
+)
 BDP = WINDOW * PAYLOAD  # bytes per RTT at the ceiling
 #: Path bytes of a full data packet: 22-byte header, payload, stored-gzip wrapper.
 WIRE_PACKET = 22 + PAYLOAD + WIRE_OVERHEAD
@@ -166,13 +180,30 @@ def ceiling_of(cell: Cell, mtu: int = PAYLOAD) -> float:
     return per_rtt if cell.path.rate is None else min(per_rtt, cell.path.rate)
 
 
+def _java_limits(name: str) -> Any:
+    """A listening receiver with :data:`JAVA_LIMITS` (seeded as the default receiver)."""
+    import random
+
+    from i2p_streaming.streaming import StreamManager
+
+    def server(keys: Any) -> StreamManager:
+        m = StreamManager(keys, JAVA_LIMITS, rng=random.Random(f"server:{name}"))
+        m.listen(0, backlog=1024)
+        return m
+
+    return server
+
+
 def run_sim(cell: Cell, seed: int, peer: str = "ours") -> Metrics:
-    """One simulated run of ``cell`` (``peer``: ``ours`` or ``java-rules``, the receiver)."""
+    """One simulated run of ``cell`` (``peer``, the receiver: ``ours``, ``java-rules`` or
+    ``java-limits``, ours with :data:`JAVA_LIMITS`)."""
     server = None
     if peer == "java-rules":
         from tests.support.javapeer import JavaReceiver
 
         server = JavaReceiver
+    elif peer == "java-limits":
+        server = _java_limits(f"{cell.name}:{seed}")
     flows = [Flow(cell.size) for _ in range(cell.streams)]
     sampler = Sampler(WINDOW)
     stall = max(1.0, 3 * cell.path.rtt)
@@ -246,6 +277,9 @@ def run_sim(cell: Cell, seed: int, peer: str = "ours") -> Metrics:
     gaps = [g for f in flows for g in f.gaps]
     m["stalls"] = len(gaps)
     m["max_gap_s"] = rounded(max(f.max_gap for f in flows), 2)
+    if sim.silence is not None:
+        m["send_silence_max_s"] = rounded(sim.silence.longest, 3)
+        m["send_silence_rto"] = rounded(sim.silence.ratio, 3)
     if single:
         m |= sampler.summary(m.get("t25_s"), m.get("t90_s"))
     return m
@@ -408,6 +442,7 @@ COLUMNS = (
     ("p99_s", "completion_p99_s"),
     ("slow/fast", "slowest_fastest"),
     ("maxgap", "max_gap_s"),
+    ("sil/rto", "send_silence_rto"),
     ("win50", "window_p50"),
     ("rtomax", "rto_max_s"),
 )
@@ -478,18 +513,27 @@ def main(argv: list[str] | None = None) -> None:
         results[cell.name] = summarise(cell, [run_sim(cell, s) for s in range(cell.seeds)])
         log(f"{cell.name}: {time.process_time() - c0:.1f} s CPU")
     java: dict[str, Metrics] = {}
+    limits: dict[str, Metrics] = {}
     if args.peer == "java-rules":
         for cell in chosen:
             if cell.kind == "connect" or cell.streams > 1:
                 continue  # the model accepts streams, but these cells measure our receiver
             c0 = time.process_time()
-            runs = [run_sim(cell, s, "java-rules") for s in range(cell.seeds)]
-            java[cell.name] = summarise(cell, runs)
-            ours_share = _median(results[cell.name].get("steady_share"))
-            java_share = _median(java[cell.name].get("steady_share"))
-            if ours_share and java_share:
-                java[cell.name]["steady_vs_ours"] = rounded(java_share / ours_share)
-            log(f"{cell.name} (java-rules): {time.process_time() - c0:.1f} s CPU")
+            java[cell.name] = summarise(
+                cell, [run_sim(cell, s, "java-rules") for s in range(cell.seeds)]
+            )
+            limits[cell.name] = summarise(
+                cell, [run_sim(cell, s, "java-limits") for s in range(cell.seeds)]
+            )
+            for key in ("steady_share", "whole_share"):
+                java_share = _median(java[cell.name].get(key))
+                for label, against in (("ours", results), ("same_limits", limits)):
+                    base = _median(against[cell.name].get(key))
+                    if base and java_share:
+                        java[cell.name][f"{key.split('_')[0]}_vs_{label}"] = rounded(
+                            java_share / base
+                        )
+            log(f"{cell.name} (java-rules, java-limits): {time.process_time() - c0:.1f} s CPU")
     sim_cpu = time.process_time() - cpu0
     report: Metrics = {
         "benchmark": "paths",
@@ -504,8 +548,16 @@ def main(argv: list[str] | None = None) -> None:
     log(table(results))
     if java:
         report["cells_java_rules"] = java
+        report["cells_java_limits"] = limits
         log("into the Java-rules receiver (tests/support/javapeer.py), same paths and seeds:")
         log(table(java))
+        log("into our receiver with Java's acceptance limits (JAVA_LIMITS), same paths and seeds:")
+        log(table(limits))
+        log("Java-rules / ours and / same-limit receiver (steady, whole):")
+        for name, m in java.items():
+            ratios = [m.get(k) for k in ("steady_vs_ours", "whole_vs_ours")]
+            ratios += [m.get(k) for k in ("steady_vs_same_limits", "whole_vs_same_limits")]
+            log(f"{name:28} " + "  ".join("-" if r is None else f"{r:.3f}" for r in ratios))
     if args.real:
         report["real"] = run_real(args.seeds)
     text = json.dumps(report, indent=1)

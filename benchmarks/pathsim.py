@@ -14,7 +14,9 @@ delivery, core timer or sample tick; the sans-I/O core reads no clock, so time i
 Besides what the core's own stats say, the path sees every packet, so it counts, per sender,
 first transmissions, retransmissions and *unneeded* retransmissions (a copy of that sequence
 number already got through the path), and whether a retransmission left after an incoming
-packet (ack/NACK driven) or after a core timer fired (RTO driven).
+packet (ack/NACK driven) or after a core timer fired (RTO driven). With one flow it also
+measures the sender's *silence* (:class:`Silence`): how long the client sent no data packet
+although nothing came in either, against its RTO.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "PathSpec",
     "Sampler",
     "SideCounts",
+    "Silence",
     "Simulation",
     "quantile",
     "rounded",
@@ -138,6 +141,29 @@ class SideCounts:
     syn_dropped: int = 0  # by the handshake-only loss
 
 
+@dataclass(slots=True)
+class Silence:
+    """The client's longest silence: the time from its last data packet (more than 1000
+    bytes) or the last packet it received, whichever is later, to its next data packet (a
+    timeout counts from the last ack, not the last send; the test's ``_gap`` in
+    ``tests/streaming/test_java_rules.py``). ``ratio``: the largest silence / the stream's RTO
+    as of the last packet it received (so a second timeout in a row reads about 2)."""
+
+    longest: float = 0.0
+    ratio: float = 0.0
+    sent_at: float = -1.0
+    heard_at: float = -1.0
+    rto: float = 0.0  # the client's RTO after the last packet it received
+
+    def sent(self, now: float) -> None:
+        if self.sent_at >= 0.0:
+            gap = now - max(self.sent_at, self.heard_at)
+            self.longest = max(self.longest, gap)
+            if self.rto > 0.0:
+                self.ratio = max(self.ratio, gap / self.rto)
+        self.sent_at = now
+
+
 class Simulation:
     """A client and a server manager joined by ``path``; run :meth:`run` once.
 
@@ -187,6 +213,7 @@ class Simulation:
         self._by_server: dict[int, Flow] = {}
         self.arrival_t = array("d")  # server-side DataReceived times (all flows)
         self.arrival_n = array("q")  # and their sizes
+        self.silence = Silence() if len(flows) == 1 else None
         self.steps = 0
         self.timed_out = False
         self.stop_reason = "done"  # or "time limit", "step limit", "idle" (nothing left to do)
@@ -212,6 +239,8 @@ class Simulation:
                 counts.first += 1
         else:
             counts.acks += 1
+        if src == 0 and self.silence is not None and len(data) > 1000:
+            self.silence.sent(self.now)
         if pkt.is_syn and self.path.syn_loss and self.rng.random() < self.path.syn_loss:
             counts.syn_dropped += 1
             return
@@ -343,6 +372,8 @@ class Simulation:
             while queue and queue[0][0] <= now:
                 _, _, dst, data, src_port, dst_port = heapq.heappop(queue)
                 self.managers[dst].receive_payload(data, src_port, dst_port, now)
+                if dst == 0 and self.silence is not None:
+                    self._heard(self.silence, now)
             self._pump(False)
             fired = False
             for m in self.managers:
@@ -357,6 +388,12 @@ class Simulation:
                 if self.on_sample is not None:
                     self.on_sample(self, now)
                 next_sample = now + self.sample_every
+
+    def _heard(self, silence: Silence, now: float) -> None:
+        silence.heard_at = now
+        sid = self.flows[0].sid
+        if sid and self.client.state(sid) is not None:
+            silence.rto = self.client.stats(sid).rto
 
     def server_flow_ids(self) -> dict[int, Flow]:
         """Server stream id -> flow (for diagnostics)."""

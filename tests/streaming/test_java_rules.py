@@ -13,7 +13,8 @@ from typing import cast
 import pytest
 
 from i2p_streaming.data import PrivateKeys
-from i2p_streaming.streaming import Event, StreamManager
+from i2p_streaming.streaming import Event, SendComplete, State, StreamManager
+from i2p_streaming.streaming.packet import CLOSE, Packet
 from i2p_streaming.streaming.recovery import JAVA_ACCEPT_AHEAD, PROBE_SEQ_SPAN
 from tests.support.javapeer import JavaReceiver
 from tests.support.link import FakeLink, Impairment
@@ -129,3 +130,86 @@ def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(
         link.run_for(1.0)
     assert ours.stats(sid).packets_retransmitted == 0
     assert next(iter(java.streams.values())).received == 20
+
+
+def _close_into_java(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, sizes: tuple[int, ...], closes_first: bool
+) -> tuple[FakeLink, StreamManager, list[int], list[list[int]]]:
+    """Streams of ``sizes`` bytes (each written whole, then closed) from one manager into a
+    Java-rules receiver at 0 % loss, run until each has its CLOSE acked (``SendComplete``);
+    the windows of each stream (``stats().window``) at every step from when the first had
+    all its data acked until its own CLOSE was."""
+    ours = StreamManager(keys_a, None, rng=random.Random(3))
+    java = JavaReceiver(keys_b, closes_first=closes_first)
+    link = FakeLink([ours, cast(StreamManager, java)], Impairment(delay=RTT / 2), seed=3)
+    link.record = True
+    sids = [ours.connect(keys_b.destination, now=0.0) for _ in sizes]
+    data = [memoryview(bytes(n)) for n in sizes]
+    offsets = [ours.send(sid, d, 0.0) for sid, d in zip(sids, data, strict=True)]
+    for sid, offset, size in zip(sids, offsets, sizes, strict=True):
+        if offset >= size:
+            ours.close(sid, 0.0)
+    windows: list[list[int]] = [[] for _ in sids]
+
+    complete: set[int] = set()
+
+    def feed(link: FakeLink, manager: StreamManager, ev: Event) -> None:
+        if manager is not ours:
+            return
+        if isinstance(ev, SendComplete):
+            complete.add(ev.stream_id)
+        for i, sid in enumerate(sids):
+            if offsets[i] < sizes[i]:
+                offsets[i] += ours.send(sid, data[i][offsets[i] :], link.now)
+                if offsets[i] >= sizes[i]:
+                    ours.close(sid, link.now)
+
+    started = False
+
+    def done() -> bool:
+        nonlocal started
+        first = ours.stats(sids[0])
+        started = started or (first.packets_sent > 1 and not first.unacked + first.send_buffered)
+        for w, sid in zip(windows, sids, strict=True):
+            if started and sid not in complete and ours.stats(sid).state is State.OPEN:
+                w.append(ours.stats(sid).window)
+        return len(complete) == len(sids)
+
+    link.on_event = feed
+    assert link.run(done, max_time=120.0)
+    assert all(s.complete for s in java.streams.values()) and len(java.streams) == len(sizes)
+    return link, ours, sids, windows
+
+
+@pytest.mark.parametrize("closes_first", [False, True])
+def test_our_close_into_java_is_no_congestion_event(
+    keys_a: PrivateKeys, keys_b: PrivateKeys, closes_first: bool
+) -> None:
+    # A small and a big stream to one Java peer, 0 % loss. Java's sink closes its output as
+    # soon as it is connected (closes_first); then Java's closing scheduler never sends the
+    # ack of our CLOSE: only a copy of it (a duplicate) is acked. That timeout must cost no
+    # data resend and no cut of the per-peer window, and a stream's lone CLOSE awaiting its
+    # ack must not halve the share of the other stream still sending (it is not "busy"):
+    # the windows never shrink. (Before: 60 -> 30 while the small stream's CLOSE was in
+    # flight, and 128 -> 1 at the big stream's CLOSE timeout.)
+    link, ours, sids, windows = _close_into_java(keys_a, keys_b, (30 * 1700, SIZE), closes_first)
+    for sid, w in zip(sids, windows, strict=True):
+        st = ours.stats(sid)
+        assert st.state is (State.TIME_WAIT if closes_first else State.OPEN)
+        seen: set[int] = set()
+        data_resent = closes = 0
+        for d in link.sent_by(ours):
+            p = Packet.decode(d.packet.data)
+            if p.receive_stream_id != sid or p.sequence_num == 0:
+                continue
+            if p.flags & CLOSE:
+                closes += 1
+            elif p.sequence_num in seen:
+                data_resent += 1
+            seen.add(p.sequence_num)
+        assert data_resent == 0
+        # the one copy Java's rules need when it closed first (none when it did not)
+        assert closes == (2 if closes_first else 1)
+        assert st.packets_retransmitted == closes - 1
+        assert len(w) > 10 and all(b >= a for a, b in itertools.pairwise(w)), w
+    assert windows[1][-1] == ours.options.max_window_size

@@ -20,8 +20,17 @@ What it models, per stream (the minimum faithful set of part C):
   Only an accepted new packet of more than 1500 bytes unchokes; then 7 packets carry DELAY
   0 (the ack sent at once and the next six).
 
-The application reads everything at once. It never sends data or its own CLOSE; a test
-waits for :attr:`JavaStream.complete` (every byte and our CLOSE in order). For a driver
+* **Its own CLOSE** (``closes_first=True``, as ``tests/java/JavaPeer.java``'s ``sink``,
+  which closes its output as soon as it is connected): sent (signed, DELAY 0, carrying the
+  acks) when our first ack of the SYN reply arrives, resent every max(1 s, 3 x SRTT),
+  doubling, until one of our packets acks it. Once it went, Java's closing scheduler
+  (``SchedulerClosing``) never sends a scheduled ack: our CLOSE, arriving after it, is
+  acked only if its ack delay is 0 (Java's RTT below 8 ms); a copy of it is a duplicate and
+  acked by the duplicate rule above (``ConnectionPacketHandler``: the duplicate path acks
+  outside the scheduler).
+
+The application reads everything at once and never sends data; a test waits for
+:attr:`JavaStream.complete` (every byte and our CLOSE in order). For a driver
 written for a manager (``benchmarks/pathsim.py``) it queues ``IncomingConnection``,
 ``DataReceived`` (zero bytes of the delivered length) and ``PeerClosed`` events and answers
 ``stats(id).peer_stream_id``; ``close`` does nothing.
@@ -91,6 +100,11 @@ class JavaStream:
     chokes_sent: int = 0
     acks_sent: int = 0
     syn_reply: bytes = b""
+    own_close: bytes = b""  # Java's CLOSE as sent (closes_first), b"" before
+    own_close_acked: bool = False
+    close_resend_at: float | None = None
+    close_interval: float = 0.0
+    close_sends: int = 0
 
     @property
     def peer_stream_id(self) -> int:
@@ -100,12 +114,20 @@ class JavaStream:
     def complete(self) -> bool:
         return self.complete_at is not None
 
+    @property
+    def closing(self) -> bool:
+        """Java sent its CLOSE and has ours: its closing scheduler sends no scheduled ack."""
+        return bool(self.own_close) and self.complete_at is not None
+
 
 class JavaReceiver:
     """Java's receiver side for every stream opened to ``keys`` (module docstring)."""
 
-    def __init__(self, keys: PrivateKeys, options: StreamOptions | None = None) -> None:
+    def __init__(
+        self, keys: PrivateKeys, options: StreamOptions | None = None, *, closes_first: bool = False
+    ) -> None:
         self.keys = keys
+        self.closes_first = closes_first
         self.destination: Destination = keys.destination
         self.options = options or StreamOptions()
         self.streams: dict[int, JavaStream] = {}  # by our own id
@@ -124,10 +146,15 @@ class JavaReceiver:
         return self.streams[stream_id]
 
     def close(self, stream_id: int, now: float) -> None:
-        """The application closes: Java's CLOSE is not modelled."""
+        """The application closes: nothing more (``closes_first`` closes at once instead)."""
 
     def get_timer(self) -> float | None:
-        times = [t for s in self.streams.values() for t in (s.next_ack, s.dup_at) if t is not None]
+        times = [
+            t
+            for s in self.streams.values()
+            for t in (s.next_ack, s.dup_at, s.close_resend_at)
+            if t is not None
+        ]
         return min(times) if times else None
 
     def handle_timer(self, now: float) -> None:
@@ -140,6 +167,8 @@ class JavaReceiver:
                 if s.last_send <= s.dup_since:  # nothing sent since it was armed
                     self._ack(s, now)
                 s.dup_at = None
+            if s.close_resend_at is not None and now >= s.close_resend_at - 1e-9:
+                self._send_close(s, now)
 
     def payloads_to_send(self, now: float) -> list[OutgoingPacket]:
         out, self._out = self._out, []
@@ -161,6 +190,11 @@ class JavaReceiver:
             return
         if s.srtt == 0.0 and not p.flags & NO_ACK:
             s.srtt = max(now - s.syn_reply_at, 1e-3)  # our ack of its SYN reply: one sample
+            if self.closes_first:
+                self._send_close(s, now)
+        if s.own_close and not p.flags & NO_ACK and p.ack_through >= 1 and 1 not in p.nacks:
+            s.own_close_acked = True  # our ack of its CLOSE
+            s.close_resend_at = None
         seq = p.sequence_num
         if seq == 0:
             return  # a plain ACK: never acked
@@ -229,6 +263,8 @@ class JavaReceiver:
         if at <= now:
             self._ack(s, now)
             s.next_ack = None
+        elif s.closing:
+            s.next_ack = None  # SchedulerClosing: the scheduled ack never goes
 
     def _store(self, s: JavaStream, seq: int, size: int, flags: int, now: float) -> None:
         s.pending[seq] = size
@@ -259,6 +295,20 @@ class JavaReceiver:
         s.acks_sent += 1
         s.unacked = 0
         self._emit(s, data, now)
+
+    def _send_close(self, s: JavaStream, now: float) -> None:
+        """Java's CLOSE (seq 1), first or again; it carries the acks, as every packet does."""
+        if s.own_close_acked:
+            s.close_resend_at = None
+            return
+        holes = [q for q in range(s.in_order + 1, s.highest) if q not in s.pending]
+        head = (s.peer_id, s.own_id, 1, s.highest, holes[:MAX_NACKS], CLOSE, 0)
+        s.own_close, _ = encode_signed_packet(self.keys, self.options, head, b"", None)
+        s.close_interval = max(1.0, 3 * s.srtt) if not s.close_sends else 2 * s.close_interval
+        s.close_sends += 1
+        s.close_resend_at = now + s.close_interval
+        s.unacked = 0
+        self._emit(s, s.own_close, now)
 
     def _emit(self, s: JavaStream, data: bytes, now: float) -> None:
         s.last_send = now

@@ -8,7 +8,8 @@ against the bound. The bound is ``receive_buffer_bytes`` bytes and ``receive_buf
 packets (defaults: 512 packets and ``maxMessageSize * 516`` bytes; Java holds 128 packets and
 ``maxMessageSize * 130`` bytes). A packet that does not fit is
 dropped, and we *choke* the sender: a plain ACK at once with DELAY=61000 (and DELAY=61000 on
-every packet while choking). Once reads bring the buffer down to half of both bounds we
+every packet while choking). Once reads (or, with ``auto_consume``, the delivery of what waited
+behind a filled gap) bring the buffer down to half of both bounds we
 *unchoke*: a plain ACK at once with DELAY=0, and DELAY=0 on the next
 :data:`UNCHOKES_TO_SEND` packets. If no data follows, the unchoke ACK is sent again after 1, 2,
 4, ... s (at most :data:`UNCHOKE_RETRIES` times): a lost or reordered unchoke would otherwise

@@ -10,7 +10,10 @@ name, window ceiling and initial RTO) share one :class:`PeerShare`:
 
 * one RTT estimator, fed by every stream's samples, so the RTO follows the queue;
 * one controller for the aggregate window: its ceiling is the per-stream ceiling times
-  the number of *busy* streams (those with packets awaiting an ack), its slow start ends on
+  the number of *busy* streams (those with packets awaiting an ack; a stream whose only
+  packet in flight is its lone CLOSE is not busy: it needs no share of the window, and a
+  Java peer that closed first acks that CLOSE only when it comes again, ``sendtimer.py``),
+  its slow start ends on
   the aggregate's queueing signal, and each busy stream may have
   ``ceil(aggregate / busy)`` packets in flight (at least 1, at most the per-stream
   ceiling), so equal streams progress equally.
@@ -91,7 +94,8 @@ class PeerShare:
         return own >= w // n and self._inflight >= w
 
     def sent(self, stream_id: int, first: bool) -> None:
-        """The stream queued a new packet (``first``: it had nothing in flight)."""
+        """The stream queued a new packet (``first``: it had nothing in flight, and the
+        packet is not its lone CLOSE: the stream becomes busy)."""
         self._inflight += 1
         if first:
             self._busy.add(stream_id)

@@ -171,6 +171,10 @@ class ReceivePath:
             flow.unchoke(len(self._ooo), self._ooo_bytes)
         self._accept(p, seq, flags, now, delay)
         ctx.buffer_changed(held, self.buffered)
+        if in_order and flow.choking and not self._budget_choke:
+            # the gap filled and the packets behind it left the buffer: that ends a choke as
+            # a read does (with auto_consume nothing else would: delivered bytes count as read)
+            self.consumed(0, now)
         return ACCEPTED
 
     def _accept(self, p: Packet, seq: int, flags: int, now: float, delay: int | None) -> None:

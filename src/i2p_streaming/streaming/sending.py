@@ -343,7 +343,7 @@ class SendPath(RetransmitTimer):
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
         e = SentPacket(self.next_seq, flags, payload)
-        self._share.sent(self._stream_id, not self.unacked)
+        self._share.sent(self._stream_id, not self.unacked and flags != CLOSE)  # peers.py: busy
         self.next_seq += 1
         self.unacked[e.seq] = e
         self._resend.add(e.seq)

@@ -10,6 +10,12 @@ nothing else calls it but the connection through the send path. The rules (B.3, 
   first resend, tells the shared window (``peers.py``); once backed off twice, copies of
   the oldest packet go at :data:`~.recovery.PROBE_COPIES` even intervals in between;
 * a SYN / SYN reply backs off on its own count up to :data:`~.recovery.MAX_SYN_RTO`;
+* a lone CLOSE (all data acked) backs off on its own count too, and its timeout is no
+  congestion signal: the shared RTT estimate and window (``peers.py``) stay as they are.
+  A Java peer that sent its CLOSE first never acks ours when it arrives (its closing
+  scheduler sends no pending ack), only a copy of it (the duplicate path acks at once); a
+  timeout there says nothing about the path, and cutting the window other streams to the
+  peer use for it would cost them a slow start;
 * while the peer chokes us the timer is the persist timer: it probes with the oldest
   packet at an interval doubling up to :data:`~.recovery.MAX_PERSIST_INTERVAL`.
 """
@@ -113,10 +119,12 @@ class RetransmitTimer:
                 unacked.pop(e.seq)  # the peer will never ack it (old routers, i2pd)
                 self._share.gone(self._stream_id, 1, not unacked)
                 return RTO_CLOSE_ABANDONED
+        lone_close = len(unacked) == 1 and due[0].flags == CLOSE  # (module docstring)
         self._streak += 1
-        self._rtt.on_timeout()
-        if due[0].sends == 1:
-            self._share.on_timeout(now)
+        if not lone_close:
+            self._rtt.on_timeout()
+            if due[0].sends == 1:
+                self._share.on_timeout(now)
         self._recover = self.next_seq - 1
         self._timed_out = now  # acks of packets sent before now may be late: no samples
         for e in due:
@@ -125,8 +133,10 @@ class RetransmitTimer:
         syn = due[0].flags & SYNCHRONIZE
         if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
             rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
+        elif lone_close:
+            rto = min(self._rtt.base * 2.0**self._streak, self._rtt.max_rto)
         self.rto_deadline = now + rto
-        if self._streak > 1 and not syn:
+        if self._streak > 1 and not syn and not lone_close:
             self._copy_due = self.rto_deadline  # backed off twice: more copies in between
             self._copy_gap = rto / PROBE_COPIES
             self.rto_deadline = now + self._copy_gap
