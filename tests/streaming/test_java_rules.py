@@ -100,18 +100,18 @@ def test_sender_against_javas_ack_rules(
     imp = Impairment(delay=RTT / 2, loss=loss)
     java = _into_java(keys_a, keys_b, imp, seed)
     ours = _into_ours(keys_a, keys_b, imp, seed)
-    # Each packet lost is resent about once; besides, the one probe past Java's 130-packet
-    # receive buffer may overrun it once (recovery.PROBE_SEQ_SPAN: those are dropped, resent).
+    # Each packet lost is resent about once, twice where the span runs past Java's limit
+    # behind it (span.py: a lost resend there would make Java drop up to a window);
+    # besides, the probe past Java's 130-packet limit may overrun it once.
     overrun = PROBE_SEQ_SPAN - JAVA_ACCEPT_AHEAD
-    assert java.resent <= 1.2 * loss * java.sent + overrun
+    assert java.resent <= 2.2 * loss * java.sent + overrun
     # No send stall beyond one RTO (the NACKed holes are resent without waiting for one).
     assert java.max_gap <= java.rto
-    # Goodput: Java drops a packet more than 128 past its highest in-order one, and a hole
-    # takes ~2 RTT plus its ack delays (min(120 ms, RTT/8)) to be acked, so in the round
-    # trips with a hole the sender must pause behind it, where into our receiver (512 packets
-    # ahead, a span of 3 windows) it need not: 0.83-0.87 of the goodput into our receiver at
-    # 1 %, 0.71-0.75 at 3 % (the issue measured 1/6-1/2 before).
-    assert ours.done_at / java.done_at >= (0.8 if loss < 0.02 else 0.68)
+    # Goodput: Java drops a packet more than ~130 past its highest in-order one; the span,
+    # counted from where Java will be when a packet arrives, goes on while a hole's resend
+    # is on its way, but 2000 packets are mostly slow start and the probe: 0.86-0.90 of the
+    # goodput into our receiver at 1 %, 0.70-0.77 at 3 % (steady state: docs/benchmarks.md).
+    assert ours.done_at / java.done_at >= (0.82 if loss < 0.02 else 0.66)
 
 
 def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(

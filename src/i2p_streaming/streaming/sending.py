@@ -30,15 +30,12 @@ from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
 from i2p_streaming.streaming.recovery import (
     ACK_REQUEST_EVERY,
-    JAVA_ACCEPT_AHEAD,
-    MAX_SEQ_SPAN,
-    PROBE_SEQ_SPAN,
-    SAFE_SEQ_SPAN,
     UNCHOKE_RESEND,
 )
 from i2p_streaming.streaming.sendbuffer import SendBuffer
 from i2p_streaming.streaming.sendtimer import RetransmitTimer
 from i2p_streaming.streaming.signed import encode_signed_packet
+from i2p_streaming.streaming.span import SendSpan
 from i2p_streaming.streaming.tailprobe import TailProbe
 
 __all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
@@ -65,7 +62,6 @@ class SendPath(RetransmitTimer):
         "_resend",
         "_rtt",
         "_share",
-        "_span",
         "_stream_id",
         "_tail",
         "_unasked",
@@ -81,6 +77,7 @@ class SendPath(RetransmitTimer):
         "packets_retransmitted",
         "packets_sent",
         "peer_choked",
+        "span",
         "syn_acked",
         "unacked",
     )
@@ -131,7 +128,7 @@ class SendPath(RetransmitTimer):
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
-        self._span = PROBE_SEQ_SPAN  # recovery.py: MAX_SEQ_SPAN once the peer holds it
+        self.span = SendSpan()  # span.py: how far past the peer's in-order point we run
         self._timed_out = -1.0  # the latest RTO expiry
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
@@ -244,10 +241,8 @@ class SendPath(RetransmitTimer):
             cc.on_delivered(len(acked), now)
             if not self.syn_acked and acked[0].seq == 0:
                 self.syn_acked = syn_reply_acked = True
-        if missing and self._span == PROBE_SEQ_SPAN:
-            hole = missing[0].seq  # the peer holds what it acked past it: more than Java?
-            if ack_through - hole >= JAVA_ACCEPT_AHEAD + len(missing):
-                self._span = MAX_SEQ_SPAN
+        if missing:
+            self.span.on_ack(ack_through, missing[0].seq, len(missing))
         fast = False
         if missing or self._missing:
             self._missing = missing
@@ -272,6 +267,7 @@ class SendPath(RetransmitTimer):
         if not lost:
             return False
         fast = False
+        self.span.on_lost(len(lost), self.packets_sent)
         for e in lost:
             resend.add(e.seq)
             if e.mark_fast() and e.seq > self._recover:
@@ -289,7 +285,7 @@ class SendPath(RetransmitTimer):
         if choked and not self.peer_choked:
             if not self._share.shared:
                 self.cc.on_choke()  # (a shared window is not cut for one stream's reader)
-            self._span = SAFE_SEQ_SPAN  # it could not hold what we sent ahead
+            self.span.on_choke()  # it could not hold what we sent ahead
         elif self.peer_choked and not choked:
             # the peer lifted its choke: resend the oldest packets it had to drop
             self._silent_probes = 0
@@ -356,14 +352,17 @@ class SendPath(RetransmitTimer):
         -1: no acks yet; ``flow`` decides the DELAY); returns True if any packet carried acks."""
         acked_something = False
         sent = len(out)
-        if self._resend:
-            resend = sorted(self._resend)
-            self._resend.clear()
+        due = self._resend
+        if due and not self.span.hold_resends(min(due), self.next_seq, now, self._rtt.srtt):
+            resend = sorted(due)
+            due.clear()
             unacked = self.unacked
             for seq in resend:
                 e = unacked.get(seq)
                 if e is not None:
                     acked_something |= self._transmit(e, now, out, acks)
+                    if e.payload and self.span.twice(seq, self.next_seq, self.window):
+                        acked_something |= self._transmit(e, now, out, acks)  # span.py
         if state is not State.TIME_WAIT:
             acked_something |= self._send_new(now, out, state, acks)
         if len(out) > sent:
@@ -390,19 +389,18 @@ class SendPath(RetransmitTimer):
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
-        # at most min(span, 3 x window) sequence numbers past the oldest unacked packet
-        # (Java: 2 x window): a hole takes 2 RTT to fill, 3 when its resend is lost too
-        span = min(self._span, 3 * window)
         unacked = self.unacked
         share = self._share
         pacer = self._pacer
         pacer.cancel()
         srtt = self._rtt.srtt
+        span, resend, overdue = self.span, self._resend, now - self._rtt.rto
         while len(unacked) < limit:
             if unacked and (
-                self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
+                share.full(len(unacked))
+                or not span.allows(self.next_seq, unacked, window, resend, overdue)
             ):
-                break
+                break  # span.py: not past what the peer holds when it arrives
             buffered = self.buffer.buffered
             if buffered:
                 if (
@@ -426,7 +424,9 @@ class SendPath(RetransmitTimer):
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
             # the last packet before the window or the span stops us asks for a prompt ACK
-            stop = len(unacked) >= limit or self.next_seq - next(iter(unacked)) >= span
+            stop = len(unacked) >= limit or not span.allows(
+                self.next_seq, unacked, window, resend, overdue
+            )
             sent |= self._transmit(e, now, out, acks, stop)
         return sent
 
