@@ -114,3 +114,24 @@ def test_lost_syn_keeps_the_peers_rto_and_its_tries(
     assert gaps[:5] == pytest.approx([rto * 2.0**k for k in range(5)])
     assert set(gaps[6:]) == {MAX_SYN_RTO}
     assert len(sends) > 9 + 5 and sends[-1] - start > 55.0
+
+
+def test_slow_first_connect_takes_no_sample_from_a_resent_syn(
+    keys_a: PrivateKeys, keys_b: PrivateKeys
+) -> None:
+    # A first connect slower than the initial RTO (3 s round trip, a LeaseSet lookup): the
+    # SYN goes twice (0 and 2 s; the 4 s cap adds no copy below a 10 s round trip), the
+    # reply answers the first copy, and under Karn's rule the connect gives no RTT sample
+    # (3 - 2 = 1 s would be one); the SYN's own back-off leaves the RTO as it was.
+    pair = make_pair(keys_a, keys_b, impairment=Impairment(delay=1.5))
+    link, a, b = pair.link, pair.a, pair.b
+    link.record = True
+    sid = a.manager.connect(keys_b.destination, now=0.0)
+    assert link.run(lambda: sid in a.established)
+    assert link.now == pytest.approx(3.0)
+    assert [d.at for d in link.sent_by(a.manager) if d.packet.is_syn] == [0.0, 2.0]
+    st = a.manager.stats(sid)
+    assert st.rtt is None and st.rto == 2.0
+    link.run_for(2.0)  # the responder's reply went twice too (its timer): no sample either
+    assert len([d for d in link.sent_by(b.manager) if d.packet.is_syn]) == 2
+    assert b.manager.stats(b.incoming[0].stream_id).rtt is None
