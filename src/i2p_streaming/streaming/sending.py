@@ -495,5 +495,5 @@ class SendPath(RetransmitTimer):
         else:
             self.packets_retransmitted += 1
         if self.rto_deadline is None:
-            self.rto_deadline = now + self._rtt.rto
+            self.rto_deadline = now + (self._rtt.base if flags & SYNCHRONIZE else self._rtt.rto)
         return carries_acks

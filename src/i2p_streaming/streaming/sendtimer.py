@@ -9,7 +9,11 @@ nothing else calls it but the connection through the send path. The rules (B.3, 
   :data:`~.recovery.MAX_RESEND_BURST`), backs the RTO off and, on the oldest packet's
   first resend, tells the shared window (``peers.py``); once backed off twice, copies of
   the oldest packet go at :data:`~.recovery.PROBE_COPIES` even intervals in between;
-* a SYN / SYN reply backs off on its own count up to :data:`~.recovery.MAX_SYN_RTO`;
+* a SYN / SYN reply has its own schedule (:data:`~.recovery.MAX_SYN_RTO`): its first timer
+  is the RTO without back-off (a sample of the peer's RTT when the shared estimator or the
+  control-block cache has one, else ``initialRTO``), each timeout doubles it up to the cap,
+  the shared estimator is not backed off (a lost SYN says nothing about the other streams'
+  path) and it goes until ``connectTimeout`` after its first send, not ``maxResends`` times;
 * a lone CLOSE (all data acked) backs off on its own count too, and its timeout is no
   congestion signal: the shared RTT estimate and window (``peers.py``) stay as they are.
   A Java peer that sent its CLOSE first never acks ours when it arrives (its closing
@@ -95,13 +99,17 @@ class RetransmitTimer:
                 self._copy_due = None
             return RTO_FLUSH
         oldest = next(iter(unacked.values()))
-        if not self._streak and not oldest.flags & SYNCHRONIZE:
+        syn = oldest.flags & SYNCHRONIZE
+        if not self._streak and not syn:
             due_at = oldest.last_sent + self._rtt.rto
             if due_at > now:  # the (shared) RTT estimate grew since the timer was armed
                 self.rto_deadline = due_at
                 return RTO_IDLE
         opts = self._options
-        if self._streak >= opts.max_resends:
+        if syn:  # SYN / SYN reply: tries fill the connect timeout (the initiator fails at it)
+            if now - oldest.first_sent >= opts.connect_timeout:
+                return RTO_GIVE_UP
+        elif self._streak >= opts.max_resends:
             return RTO_GIVE_UP  # maxResends timeouts in a row and no new data acked
         count = min((len(unacked) + 1) // 2, MAX_RESEND_BURST)
         due: list[SentPacket] = []
@@ -121,18 +129,18 @@ class RetransmitTimer:
                 return RTO_CLOSE_ABANDONED
         lone_close = len(unacked) == 1 and due[0].flags == CLOSE  # (module docstring)
         self._streak += 1
-        if not lone_close:
+        if not lone_close and not syn:
             self._rtt.on_timeout()
-            if due[0].sends == 1:
-                self._share.on_timeout(now)
+        if due[0].sends == 1 and not lone_close:
+            self._share.on_timeout(now)
         self._recover = self.next_seq - 1
         self._timed_out = now  # acks of packets sent before now may be late: no samples
         for e in due:
             self._resend.add(e.seq)
         rto = self._rtt.rto
-        syn = due[0].flags & SYNCHRONIZE
-        if syn:  # SYN / SYN reply: own back-off (not the peer's), tries fit the connect timeout
-            rto = min(self._rtt.base * 2.0**self._streak, MAX_SYN_RTO)
+        if syn:  # own back-off from the honest RTO, capped (never below that RTO itself)
+            base = self._rtt.base
+            rto = min(base * 2.0**self._streak, max(MAX_SYN_RTO, base))
         elif lone_close:
             rto = min(self._rtt.base * 2.0**self._streak, self._rtt.max_rto)
         self.rto_deadline = now + rto
