@@ -100,18 +100,18 @@ def test_sender_against_javas_ack_rules(
     imp = Impairment(delay=RTT / 2, loss=loss)
     java = _into_java(keys_a, keys_b, imp, seed)
     ours = _into_ours(keys_a, keys_b, imp, seed)
-    # Each packet lost is resent about once, twice where the span runs past Java's limit
-    # behind it (span.py: a lost resend there would make Java drop up to a window);
-    # besides, the probe past Java's 130-packet limit may overrun it once.
+    # Each packet lost is resent twice once Java has shown its limit (span.py: the span runs
+    # past it behind a hole whose resend is on its way, and a lost resend would make Java
+    # drop up to a window); besides, the probe overruns that limit once (resent twice too).
     overrun = PROBE_SEQ_SPAN - JAVA_ACCEPT_AHEAD
-    assert java.resent <= 2.2 * loss * java.sent + overrun
+    assert java.resent <= 2.2 * loss * java.sent + 2 * overrun
     # No send stall beyond one RTO (the NACKed holes are resent without waiting for one).
     assert java.max_gap <= java.rto
     # Goodput: Java drops a packet more than ~130 past its highest in-order one; the span,
     # counted from where Java will be when a packet arrives, goes on while a hole's resend
-    # is on its way, but 2000 packets are mostly slow start and the probe: 0.86-0.90 of the
-    # goodput into our receiver at 1 %, 0.70-0.77 at 3 % (steady state: docs/benchmarks.md).
-    assert ours.done_at / java.done_at >= (0.82 if loss < 0.02 else 0.66)
+    # is on its way, but 2000 packets are mostly slow start and the probe: 0.87-0.88 of the
+    # goodput into our receiver at 1 %, 0.78-0.87 at 3 % (steady state: docs/benchmarks.md).
+    assert ours.done_at / java.done_at >= (0.82 if loss < 0.02 else 0.72)
 
 
 def test_a_lone_packet_asks_for_a_prompt_ack_so_java_does_not_hold_it(

@@ -21,8 +21,9 @@ ceiling, at 3 % 0.45 -> 0.80-0.83; ``docs/benchmarks.md``).
 **A resend the span relies on goes twice** (limited stages only). If that resend is lost,
 what we sent behind it past the peer's limit (up to a window) is dropped, and Java chokes:
 at 3 % loss that cost 11 % of all packets. Two copies make that p² rare; a second copy costs
-one packet, the risk ``p x`` (packets exposed), so the copy goes when that product reaches
-:data:`TWICE_AT` (``p``: this stream's share of packets found lost). The price is that the
+one packet, the risk ``p x`` a window (what may follow it past the limit before its loss is
+known), so the copy goes when that product reaches :data:`TWICE_AT` (``p``: this stream's
+share of packets found lost). The price is that the
 holes of a peer with a small receive buffer cost two resends, not one: retransmissions are
 about twice the loss rate into Java, the loss rate into a peer that holds more.
 """
@@ -56,14 +57,15 @@ PROBE_NEAR = 40
 class SendSpan:
     """The span stage of one stream, its loss count, and the checks against them."""
 
-    __slots__ = ("_hold_until", "_lost", "_probes", "_sent", "limit")
+    __slots__ = ("_lost", "_probes", "_sent", "hold_until", "limit")
 
     def __init__(self) -> None:
         self.limit = PROBE_SEQ_SPAN  #: sequence numbers past the peer's in-order point
         self._lost = 0  # packets found lost (not counting second copies)
         self._sent = 0  # packets sent when the latest loss was found
         self._probes = 0  # resends held behind new packets to show what the peer holds
-        self._hold_until: float | None = None  # the current hold ends then at the latest
+        #: the current hold of the resends ends then at the latest (a timer of the send path)
+        self.hold_until: float | None = None
 
     def hold_resends(self, hole: int, next_seq: int, now: float, srtt: float) -> bool:
         """Hold the resends back (the oldest is ``hole``) while new packets go? While
@@ -75,18 +77,18 @@ class SendSpan:
         near full (acks keep releasing new packets meanwhile)."""
         if self.limit != PROBE_SEQ_SPAN or self._probes >= PROBES:
             return False
-        until = self._hold_until
+        until = self.hold_until
         if next_seq >= hole + JAVA_ACCEPT_AHEAD + PROBE_LEAD or (
             until is not None and now >= until
         ):
             if until is not None:
                 self._probes += 1
-                self._hold_until = None
+                self.hold_until = None
             return False
         if until is None:
             if next_seq < hole + JAVA_ACCEPT_AHEAD - PROBE_NEAR:
                 return False
-            self._hold_until = now + srtt / 4
+            self.hold_until = now + srtt / 4
         return True
 
     def on_ack(self, ack_through: int, hole: int, holes: int) -> None:
@@ -133,13 +135,9 @@ class SendSpan:
                 return False  # a hole the peer will still have when this packet arrives
         return True
 
-    def twice(self, seq: int, next_seq: int, window: int) -> bool:
-        """Should the resend of packet ``seq`` go twice? (the module docstring)"""
+    def twice(self, window: int) -> bool:
+        """Should a resend go twice? (the module docstring; a window is what may follow it
+        past the limit before its loss is known)"""
         if self.limit != SAFE_SEQ_SPAN or not self._lost:
             return False
-        exposed = next_seq + window - (seq + self.limit)  # sent past the limit meanwhile
-        if exposed <= 0:
-            return False
-        if exposed > window:
-            exposed = window
-        return self._lost * exposed >= TWICE_AT * (self._sent + 1)
+        return self._lost * window >= TWICE_AT * (self._sent + 1)
