@@ -34,8 +34,8 @@ def _flight(hole_state: str) -> dict[int, SentPacket]:
     return unacked
 
 
-def _safe() -> SendSpan:
-    span = SendSpan()
+def _safe(past_resends: bool = True) -> SendSpan:
+    span = SendSpan(past_resends)
     span.on_choke()
     assert span.limit == SAFE_SEQ_SPAN
     return span
@@ -59,6 +59,14 @@ def test_a_hole_counts_while_it_will_still_be_missing(
     # 300 is 300 past the oldest unacked packet (0), 100 past the next one (200)
     assert span.allows(300, unacked, 128, resend, overdue) is allowed
     assert span.allows(127, {0: unacked[0]}, 128, resend, overdue)  # within 128 of it anyway
+
+
+def test_by_default_a_hole_holds_the_sender_until_it_is_acked() -> None:
+    span = _safe(past_resends=False)  # StreamOptions.span_past_resends is off by default
+    assert not span.allows(300, _flight("resent"), 128, set(), NOW - RTO)
+    assert span.allows(127, _flight("resent"), 128, set(), NOW - RTO)
+    span.on_lost(10, 1000)
+    assert not span.twice(128)
 
 
 def test_the_gate_never_runs_more_than_three_windows_past_the_oldest() -> None:
@@ -86,7 +94,7 @@ def test_a_resend_the_span_relies_on_goes_twice_when_losses_make_it_worth_it() -
     rare = _safe()
     rare.on_lost(1, 10_000)  # 0.01 %: not worth a copy
     assert not rare.twice(128)
-    ours = SendSpan()
+    ours = SendSpan(True)
     ours.on_ack(ack_through=140, hole=0, holes=1)
     ours.on_lost(10, 1000)
     assert not ours.twice(128)  # a peer that holds 3 windows needs no copies

@@ -124,7 +124,7 @@ class SendPath(RetransmitTimer):
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
-        self.span = SendSpan()  # span.py: how far past the peer's in-order point we run
+        self.span = SendSpan(options.span_past_resends)  # span.py: how far past a hole to run
         self._timed_out = -1.0  # the latest RTO expiry
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
