@@ -61,7 +61,7 @@ class LossDetector:
 
     def __init__(self) -> None:
         self._min_rtt = 0.0  # 0: no sample yet
-        self._rack_sent = (-1.0, -1)  # (send time, seq) of the newest delivered packet
+        self._rack_sent = (-1.0, -1)  # (send time, wire order) of the newest delivered packet
         self._rack_rtt = 0.0
         self._calm = 0  # recoveries since the last spurious resend
         self._step_at = -1.0  # when the window last widened
@@ -96,7 +96,7 @@ class LossDetector:
                 self.reordering = True  # NACKed, then its only copy arrived: it was late
             if self._min_rtt <= 0.0 or age < self._min_rtt:
                 self._min_rtt = age
-        key = (e.last_sent, e.seq)
+        key = (e.last_sent, e.order)
         if key > self._rack_sent:
             self._rack_sent = key
             self._rack_rtt = age
@@ -123,7 +123,7 @@ class LossDetector:
         """The packets of ``missing`` (reported missing by the peer, still unacked) that
         are lost by now; sets :attr:`deadline` for the others sent before the newest
         delivered packet."""
-        rack_time, rack_seq = self._rack_sent
+        rack_time, rack_order = self._rack_sent
         self.deadline = None
         if rack_time < 0.0:
             return []
@@ -132,7 +132,7 @@ class LossDetector:
         due_next: float | None = None
         for e in missing:
             sent = e.last_sent
-            if sent > rack_time or (sent == rack_time and e.seq >= rack_seq):
+            if sent > rack_time or (sent == rack_time and e.order >= rack_order):
                 continue  # sent after the newest delivered packet: no evidence yet
             due = sent + wait
             if due <= now + 1e-9:

@@ -11,7 +11,8 @@ destination hashes, 44-character I2P base64 or ``.b32.i2p``), ``i2cp.enableAcces
 Fields without a Java property: ``receive_window`` (how far ahead of the in-order point a
 packet may be, 128..1024), ``receive_buffer_packets`` / ``receive_buffer_size`` (the receive
 buffer bound, see :mod:`~i2p_streaming.streaming.flow`), ``passive_flush_delay`` (bulk
-profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`) and ``time_wait``.
+profile), ``tcb_share`` (:mod:`~i2p_streaming.streaming.tcb`), ``span_past_resends``
+(:mod:`~i2p_streaming.streaming.span`) and ``time_wait``.
 ``i2p.streaming.congestionControl`` (``congestion_control``: ``i2p``, the default, ``westwood`` or
 ``reno``) is ours too: Java has no such key.
 """
@@ -234,6 +235,9 @@ class StreamOptions:
     enable_access_list: bool = False
     enable_black_list: bool = False
     tcb_share: bool = True
+    #: into a peer that choked us (Java), run past a hole whose resend is on its way and send
+    #: such resends twice (span.py); off: wait for the hole's ack
+    span_past_resends: bool = False
     receive_window: int = 512
     time_wait: float = 300.0
     #: the congestion controller's name in :data:`~i2p_streaming.streaming.congestion.CONTROLLERS`

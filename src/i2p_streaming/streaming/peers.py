@@ -40,7 +40,18 @@ _Key = tuple[bytes, str, int, float]
 class PeerShare:
     """RTT estimator and aggregate congestion controller of the streams to one peer."""
 
-    __slots__ = ("_busy", "_cut", "_inflight", "_last_ack", "_top", "_users", "cc", "rtt", "seeded")
+    __slots__ = (
+        "_busy",
+        "_cut",
+        "_inflight",
+        "_last_ack",
+        "_top",
+        "_undoable",
+        "_users",
+        "cc",
+        "rtt",
+        "seeded",
+    )
 
     def __init__(self, options: StreamOptions, seed: TcbEntry | None = None) -> None:
         self.rtt = RttEstimator(options.initial_rto)
@@ -56,6 +67,7 @@ class PeerShare:
         self._users = 0  # streams holding this share
         self._last_ack = -1.0  # when any of the streams last had new data acked
         self._cut = -1.0  # when a stream's timeout last counted as a loss
+        self._undoable = False  # the latest timeout cut the window (undone if spurious)
         self._inflight = 0  # packets of all the streams awaiting an ack
 
     def join(self) -> None:
@@ -129,6 +141,14 @@ class PeerShare:
                 self.cc.on_fast_retransmit(now, 1)
         else:
             self.cc.on_timeout(now)
+            self._undoable = True
+
+    def on_spurious_timeout(self) -> None:
+        """The acks after a stream's timeout were for the copies sent before it: the
+        controller may undo that timeout's cut (once)."""
+        if self._undoable:
+            self._undoable = False
+            self.cc.on_spurious_timeout()
 
     @property
     def shared(self) -> bool:

@@ -71,7 +71,17 @@ class SentPacket:
     Held by the send path (``sending.SendPath``); ``sends``, ``nacks`` and the times change
     only through :meth:`transmitted`, :meth:`reported_missing` and :meth:`mark_fast`."""
 
-    __slots__ = ("fast", "first_sent", "flags", "last_sent", "nacks", "payload", "sends", "seq")
+    __slots__ = (
+        "fast",
+        "first_sent",
+        "flags",
+        "last_sent",
+        "nacks",
+        "order",
+        "payload",
+        "sends",
+        "seq",
+    )
 
     def __init__(self, seq: int, flags: int, payload: bytes) -> None:
         self.seq = seq
@@ -82,12 +92,15 @@ class SentPacket:
         self.sends = 0
         self.nacks = 0
         self.fast = False
+        self.order = 0  # the stream's transmission count at the latest copy (wire order)
 
-    def transmitted(self, now: float) -> bool:
-        """One more copy went out at ``now``; True for the first. A resend clears the NACK
-        count: only later NACKs can show that this copy was lost too."""
+    def transmitted(self, now: float, order: int = 0) -> bool:
+        """One more copy went out at ``now``, as the stream's ``order``-th transmission; True
+        for the first. A resend clears the NACK count: only later NACKs can show that this
+        copy was lost too."""
         self.sends += 1
         self.last_sent = now
+        self.order = order
         if self.sends == 1:
             self.first_sent = now
             return True

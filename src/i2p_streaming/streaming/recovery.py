@@ -38,13 +38,11 @@ ACK_REQUEST_EVERY = 8
 MAX_SEQ_SPAN = 384
 #: The span until then. A Java receiver drops (and chokes on) a packet more than
 #: JAVA_ACCEPT_AHEAD past its highest in-order one once that many wait out of order: at 240
-#: every hole at a full window overran it by ~100 packets, each resent. 160 overruns it by
-#: at most 30 (the choke then sets SAFE_SEQ_SPAN); a peer that acks a packet that far past
-#: a hole with more than that many received beyond it holds more, and gets MAX_SEQ_SPAN.
-#: (Measured, 300 ms RTT, 1 % loss into our receiver: steady share 0.90 against 0.95 with
-#: 240 from the start, the ramp 7.7 s against 3.5 s; at 3 % loss 0.78-0.89 against
-#: 0.80-0.84: the price of not overrunning a Java peer.)
-PROBE_SEQ_SPAN = 160
+#: every hole at a full window overran it by ~100 packets, each resent. At the first hole of
+#: a near-full window the resends wait until new packets are 12 past that limit
+#: (``span.py``): a peer that acks them holds more and gets MAX_SEQ_SPAN; Java drops at most
+#: 14 and chokes us (SAFE_SEQ_SPAN). (160 before the probe was forced: up to 30 dropped.)
+PROBE_SEQ_SPAN = 144
 JAVA_ACCEPT_AHEAD = 130
 #: The span after the peer choked us once (Java accepts about 130 packets ahead).
 SAFE_SEQ_SPAN = 128

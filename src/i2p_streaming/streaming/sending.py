@@ -28,17 +28,11 @@ from i2p_streaming.streaming.packet import CLOSE, NO_ACK, SYNCHRONIZE, encode_pl
 from i2p_streaming.streaming.peers import PeerShare
 from i2p_streaming.streaming.profiles import Coalescer
 from i2p_streaming.streaming.records import OutgoingPacket, SentPacket, State
-from i2p_streaming.streaming.recovery import (
-    ACK_REQUEST_EVERY,
-    JAVA_ACCEPT_AHEAD,
-    MAX_SEQ_SPAN,
-    PROBE_SEQ_SPAN,
-    SAFE_SEQ_SPAN,
-    UNCHOKE_RESEND,
-)
+from i2p_streaming.streaming.recovery import ACK_REQUEST_EVERY
 from i2p_streaming.streaming.sendbuffer import SendBuffer
 from i2p_streaming.streaming.sendtimer import RetransmitTimer
 from i2p_streaming.streaming.signed import encode_signed_packet
+from i2p_streaming.streaming.span import SendSpan
 from i2p_streaming.streaming.tailprobe import TailProbe
 
 __all__ = ["Acks", "SendPath"]  # the constants and RTO_* results: recovery.py
@@ -65,7 +59,6 @@ class SendPath(RetransmitTimer):
         "_resend",
         "_rtt",
         "_share",
-        "_span",
         "_stream_id",
         "_tail",
         "_unasked",
@@ -80,7 +73,7 @@ class SendPath(RetransmitTimer):
         "next_seq",
         "packets_retransmitted",
         "packets_sent",
-        "peer_choked",
+        "span",
         "syn_acked",
         "unacked",
     )
@@ -131,7 +124,7 @@ class SendPath(RetransmitTimer):
         self.packets_retransmitted = 0
         self._silent_probes = 0  # persist probes in a row the peer did not answer
         self._persist_interval = 0.0
-        self._span = PROBE_SEQ_SPAN  # recovery.py: MAX_SEQ_SPAN once the peer holds it
+        self.span = SendSpan(options.span_past_resends)  # span.py: how far past a hole to run
         self._timed_out = -1.0  # the latest RTO expiry
         self._streak = 0  # RTO expiries in a row without an ack of new data
         self._copy_due: float | None = None  # the real RTO deadline behind probe copies
@@ -224,19 +217,27 @@ class SendPath(RetransmitTimer):
         syn_reply_acked = False
         if acked:
             rtt.on_new_ack()  # RFC 6298 5.7: new data acked, the back-off is over
-            self._streak = 0
+            timed_out, self._streak = self._streak, 0
             self._copy_due = None
             self._tail.on_new_ack()
             # The RTT sample is the newest packet sent once: its arrival triggered this ack
             # (an older one may have waited for the peer's delayed ack, e.g. Java's 500 ms).
             youngest = -1.0
             loss, resend, srtt = self._loss, self._resend, rtt.srtt
+            spurious, before = loss.spurious, self._timed_out
             for e in acked:
                 del unacked[e.seq]
                 resend.discard(e.seq)
                 loss.on_acked(e, now, srtt)
-                if e.sends == 1 and e.first_sent > self._timed_out and e.first_sent > youngest:
-                    youngest = e.first_sent
+                if e.sends == 1:
+                    if e.first_sent < before:
+                        spurious = -1  # a copy from before the timeout got through
+                    elif e.first_sent > youngest:
+                        youngest = e.first_sent
+            # the timeout was spurious (RFC 4015/5682): the acks were for the copies sent
+            # before it (too soon for the resends, or of ones never resent, none NACKed)
+            if timed_out and (loss.spurious > spurious >= 0 or (spurious < 0 and not missing)):
+                self._share.on_spurious_timeout()
             self._share.acked(self._stream_id, len(acked), not unacked, now)
             if youngest >= 0.0:
                 rtt.update(now - youngest)
@@ -244,10 +245,8 @@ class SendPath(RetransmitTimer):
             cc.on_delivered(len(acked), now)
             if not self.syn_acked and acked[0].seq == 0:
                 self.syn_acked = syn_reply_acked = True
-        if missing and self._span == PROBE_SEQ_SPAN:
-            hole = missing[0].seq  # the peer holds what it acked past it: more than Java?
-            if ack_through - hole >= JAVA_ACCEPT_AHEAD + len(missing):
-                self._span = MAX_SEQ_SPAN
+        if missing:
+            self.span.on_ack(ack_through, missing[0].seq, len(missing))
         fast = False
         if missing or self._missing:
             self._missing = missing
@@ -272,6 +271,7 @@ class SendPath(RetransmitTimer):
         if not lost:
             return False
         fast = False
+        self.span.on_lost(len(lost), self.packets_sent)
         for e in lost:
             resend.add(e.seq)
             if e.mark_fast() and e.seq > self._recover:
@@ -284,26 +284,6 @@ class SendPath(RetransmitTimer):
             cc.on_fast_retransmit(now, holes)
         return fast
 
-    def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
-        """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
-        if choked and not self.peer_choked:
-            if not self._share.shared:
-                self.cc.on_choke()  # (a shared window is not cut for one stream's reader)
-            self._span = SAFE_SEQ_SPAN  # it could not hold what we sent ahead
-        elif self.peer_choked and not choked:
-            # the peer lifted its choke: resend the oldest packets it had to drop
-            self._silent_probes = 0
-            self._persist_interval = 0.0
-            count = 0
-            for seq in self.unacked:
-                if ack_through is not None and seq <= ack_through:
-                    continue
-                self._resend.add(seq)
-                count += 1
-                if count >= UNCHOKE_RESEND:
-                    break
-        self.peer_choked = choked
-
     # ================================================================== timers
     def deadline(self) -> float | None:
         """The earliest of the retransmission timer, the loss re-check, the tail probe, the
@@ -315,6 +295,7 @@ class SendPath(RetransmitTimer):
             self._tail.at,
             self.coalesce.flush_at,
             self.closing.at,
+            self.span.hold_until,
         )
         for t in timers:
             if t is not None and (best is None or t < best):
@@ -338,7 +319,8 @@ class SendPath(RetransmitTimer):
         release = self._pacer.release_at
         due = due or (release is not None and now >= release - 1e-9)
         flushed = self.coalesce.expire(now)  # always: it clears a passed deadline
-        return due or flushed or self.closing.due(now)
+        held = self.span.hold_until is not None and now >= self.span.hold_until - 1e-9
+        return due or flushed or held or self.closing.due(now)
 
     # ================================================================== sending
     def _new_entry(self, flags: int, payload: bytes) -> SentPacket:
@@ -356,14 +338,18 @@ class SendPath(RetransmitTimer):
         -1: no acks yet; ``flow`` decides the DELAY); returns True if any packet carried acks."""
         acked_something = False
         sent = len(out)
-        if self._resend:
-            resend = sorted(self._resend)
-            self._resend.clear()
+        due = self._resend
+        span, srtt = self.span, self._rtt.srtt  # span.py: a probe may hold fast resends
+        if due and (self._streak or not span.hold_resends(min(due), self.next_seq, now, srtt)):
+            resend = sorted(due)
+            due.clear()
             unacked = self.unacked
             for seq in resend:
                 e = unacked.get(seq)
                 if e is not None:
                     acked_something |= self._transmit(e, now, out, acks)
+                    if e.payload and span.twice(self.window):
+                        acked_something |= self._transmit(e, now, out, acks)  # span.py
         if state is not State.TIME_WAIT:
             acked_something |= self._send_new(now, out, state, acks)
         if len(out) > sent:
@@ -390,19 +376,18 @@ class SendPath(RetransmitTimer):
             limit = 3
         if self.peer_choked:
             limit = 0 if self.unacked else 1
-        # at most min(span, 3 x window) sequence numbers past the oldest unacked packet
-        # (Java: 2 x window): a hole takes 2 RTT to fill, 3 when its resend is lost too
-        span = min(self._span, 3 * window)
         unacked = self.unacked
         share = self._share
         pacer = self._pacer
         pacer.cancel()
         srtt = self._rtt.srtt
+        span, resend, overdue = self.span, self._resend, now - self._rtt.rto
         while len(unacked) < limit:
             if unacked and (
-                self.next_seq - next(iter(unacked)) >= span or share.full(len(unacked))
+                share.full(len(unacked))
+                or not span.allows(self.next_seq, unacked, window, resend, overdue)
             ):
-                break
+                break  # span.py: not past what the peer holds when it arrives
             buffered = self.buffer.buffered
             if buffered:
                 if (
@@ -426,7 +411,9 @@ class SendPath(RetransmitTimer):
             e = self._new_entry(flags, payload)
             self._resend.discard(e.seq)
             # the last packet before the window or the span stops us asks for a prompt ACK
-            stop = len(unacked) >= limit or self.next_seq - next(iter(unacked)) >= span
+            stop = len(unacked) >= limit or not span.allows(
+                self.next_seq, unacked, window, resend, overdue
+            )
             sent |= self._transmit(e, now, out, acks, stop)
         return sent
 
@@ -490,7 +477,7 @@ class SendPath(RetransmitTimer):
             )
         )
         self.packets_sent += 1
-        if e.transmitted(now):
+        if e.transmitted(now, self.packets_sent):
             self.bytes_sent += len(e.payload)
         else:
             self.packets_retransmitted += 1

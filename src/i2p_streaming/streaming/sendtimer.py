@@ -20,12 +20,15 @@ nothing else calls it but the connection through the send path. The rules (B.3, 
   scheduler sends no pending ack), only a copy of it (the duplicate path acks at once); a
   timeout there says nothing about the path, and cutting the window other streams to the
   peer use for it would cost them a slow start;
+* a choke (``on_peer_choke``) lowers the span (``span.py``); when it is lifted the oldest
+  packets the peer had to drop go again;
 * while the peer chokes us the timer is the persist timer: it probes with the oldest
   packet at an interval doubling up to :data:`~.recovery.MAX_PERSIST_INTERVAL`.
 """
 
 from __future__ import annotations
 
+from i2p_streaming.streaming.congestion import CongestionController
 from i2p_streaming.streaming.context import StreamContext
 from i2p_streaming.streaming.options import StreamOptions
 from i2p_streaming.streaming.packet import CLOSE, SYNCHRONIZE
@@ -42,8 +45,10 @@ from i2p_streaming.streaming.recovery import (
     RTO_GIVE_UP,
     RTO_IDLE,
     RTO_PROBES_UNANSWERED,
+    UNCHOKE_RESEND,
 )
 from i2p_streaming.streaming.rto import RttEstimator
+from i2p_streaming.streaming.span import SendSpan
 
 __all__ = ["RetransmitTimer"]
 
@@ -60,10 +65,14 @@ class RetransmitTimer:
         "_silent_probes",
         "_streak",
         "_timed_out",
+        "peer_choked",
         "rto_deadline",
     )
 
     _ctx: StreamContext[object]
+    cc: CongestionController
+    span: SendSpan
+    packets_sent: int
     _options: StreamOptions
     _share: PeerShare
     _stream_id: int
@@ -149,6 +158,27 @@ class RetransmitTimer:
             self._copy_gap = rto / PROBE_COPIES
             self.rto_deadline = now + self._copy_gap
         return RTO_FLUSH
+
+    def on_peer_choke(self, choked: bool, ack_through: int | None) -> None:
+        """The peer's DELAY option changed its choke (``ack_through``: its ack, if any)."""
+        if choked and not self.peer_choked:
+            if not self._share.shared:
+                self.cc.on_choke()  # (a shared window is not cut for one stream's reader)
+            self.span.on_choke()  # it could not hold what we sent ahead
+        elif self.peer_choked and not choked:
+            # the peer lifted its choke: resend the oldest packets it had to drop
+            self._silent_probes = 0
+            self._persist_interval = 0.0
+            count = 0
+            for seq in self.unacked:
+                if ack_through is not None and seq <= ack_through:
+                    continue
+                self._resend.add(seq)
+                count += 1
+                if count >= UNCHOKE_RESEND:
+                    break
+            self.span.on_lost(count, self.packets_sent)  # (dropped by the peer: lost to us)
+        self.peer_choked = choked
 
     def _probe(self, now: float, last_heard: float) -> int:
         """Persist timer (the peer chokes us): probe with the oldest unacked packet."""

@@ -56,6 +56,10 @@ class CongestionController(Protocol):
     def on_timeout(self, now: float) -> None:
         """The retransmission timer expired."""
 
+    def on_spurious_timeout(self) -> None:
+        """The latest timeout was spurious: the acks that followed were for the copies sent
+        before it (RFC 4015's detection by ack timing); a controller may undo its cut."""
+
     def on_choke(self) -> None:
         """The peer asked us to stop sending (DELAY >= 60000)."""
 

@@ -59,6 +59,9 @@ class RenoController:
         self.window = 1
         self._acc = 0
 
+    def on_spurious_timeout(self) -> None:
+        """Reno keeps its timeout cut (the comparison baseline)."""
+
     def on_choke(self) -> None:
         self.window = 1
         self._acc = 0

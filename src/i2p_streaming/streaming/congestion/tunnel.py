@@ -40,7 +40,7 @@ HYSTART_MIN = 16
 class TunnelController(WestwoodController):
     """Registered as ``i2p`` (the default); see the module docstring."""
 
-    __slots__ = ("_delivered", "_lost", "_streams")
+    __slots__ = ("_delivered", "_lost", "_streams", "_undo")
 
     def __init__(self, initial_window: int = 3, max_window: int = 128, ssthresh: int = 0):
         top = max(1, max_window)
@@ -50,6 +50,7 @@ class TunnelController(WestwoodController):
         self._lost = 0.0
         self._delivered = 0.0
         self._streams = 1  # busy streams sharing this window (peers.py)
+        self._undo: tuple[int, int] | None = None  # (window, ssthresh) before a timeout
 
     def set_max_window(self, max_window: int, streams: int = 1) -> None:
         super().set_max_window(max_window, streams)
@@ -88,10 +89,27 @@ class TunnelController(WestwoodController):
     def on_fast_retransmit(self, now: float, holes: int = 1) -> None:
         if not self._queueing() and self.loss_rate <= LOSS_TOLERANCE:
             return  # a random tunnel loss: the hole is resent, the window stays
+        self._undo = None  # a confirmed congestion cut: a spurious timeout is not undone
         target = self._target()
         self.ssthresh = target
         self.window = min(self.window, target)
         self._acc = 0
+
+    def on_timeout(self, now: float) -> None:
+        if self._undo is None:  # (timeouts in a row: the state before the first)
+            self._undo = (self.window, self.ssthresh)
+        super().on_timeout(now)
+
+    def on_spurious_timeout(self) -> None:
+        """Undo the latest timeout's cut (RFC 4015): a timeout of a stream whose ack was
+        late, or lost (a Java receiver sends one ack per delay, and a tunnel loses 1-5 % of
+        them), cut a full window to 1 and ``ssthresh`` to a bandwidth estimate that early in
+        a stream is a few packets; growth from there is one packet per RTT."""
+        if self._undo is not None:
+            window, ssthresh = self._undo
+            self.window = max(self.window, window)
+            self.ssthresh = max(self.ssthresh, ssthresh)
+            self._undo = None
 
     def on_choke(self) -> None:
         """A choke is the receiver's flow control, not congestion: the send path stops (and

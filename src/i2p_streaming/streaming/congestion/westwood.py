@@ -110,6 +110,9 @@ class WestwoodController(RenoController):
         self.window = min(self.window, target)
         self._acc = 0
 
+    def on_spurious_timeout(self) -> None:
+        """Java's controller keeps its timeout cut (the comparison baseline)."""
+
     def on_timeout(self, now: float) -> None:
         self._forgiven = True
         self.ssthresh = self._target()
