@@ -432,3 +432,20 @@ class I2pdManager:
         if self._instance is not None:
             stop_i2pd(self._instance)
             self._instance = None
+
+
+class I2pdManagers:
+    """The session's i2pd managers, one per flavour, created on first use."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._managers: dict[str, I2pdManager] = {}
+
+    def get(self, flavour: str) -> I2pdManager:
+        if flavour not in self._managers:
+            self._managers[flavour] = I2pdManager(self._factory.mktemp(f"i2pd-{flavour}"), flavour)
+        return self._managers[flavour]
+
+    def stop(self) -> None:
+        for manager in self._managers.values():
+            manager.stop()
