@@ -6,7 +6,8 @@ import pytest
 
 from i2p_streaming.cli.__main__ import main
 from tests.support.i2pd import I2pdInstance
-from tests.support.i2pd_tunnels import add_tunnel, listed_b32
+from tests.support.i2pd_console import listed_b32
+from tests.support.i2pd_tunnels import add_tunnel
 
 pytestmark = pytest.mark.i2pd
 

@@ -15,7 +15,8 @@ from i2p_streaming.data import PrivateKeys
 from tests.cli.helpers import read_line, spawn
 from tests.cli.nethelpers import curl, http_server, listening_port, needs_curl, stop
 from tests.support.i2pd import I2pdInstance
-from tests.support.i2pd_tunnels import add_tunnel, listed_b32, wait_published
+from tests.support.i2pd_console import listed_b32, wait_published
+from tests.support.i2pd_tunnels import add_tunnel
 
 pytestmark = [pytest.mark.i2pd, needs_curl]
 

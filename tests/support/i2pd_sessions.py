@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from i2p_streaming.aio import ZERO_HOP, Session, create_session
 from tests.support.i2pd import I2pdInstance, I2pdManager
+from tests.support.i2pd_console import wait_published
 
 __all__ = ["KeptSessions", "open_sessions", "router", "session_usable"]
 
@@ -31,12 +32,22 @@ def router(i2pd: I2pdInstance) -> str:
     return f"{host}:{port}"
 
 
-async def _open_all(address: str, options: tuple[OptionsArg, ...]) -> list[Session]:
-    """One session per entry of ``options``, all opened at once; if one fails, the others
-    are closed and its error raised."""
-    results = await asyncio.gather(
-        *(create_session(address, options=dict(o)) for o in options), return_exceptions=True
-    )
+async def _open_all(i2pd: I2pdInstance, options: tuple[OptionsArg, ...]) -> list[Session]:
+    """One session per entry of ``options``, all opened at once and returned once i2pd's
+    netdb has every LeaseSet (before that, a lookup of their b32 answers "not found"); if
+    one fails, the others are closed and its error raised."""
+    address = router(i2pd)
+
+    async def ready(options: OptionsArg) -> Session:
+        session = await create_session(address, options=dict(options))
+        try:
+            await asyncio.to_thread(wait_published, i2pd, session.b32)
+        except BaseException:
+            await session.close()
+            raise
+        return session
+
+    results = await asyncio.gather(*(ready(o) for o in options), return_exceptions=True)
     sessions = [r for r in results if isinstance(r, Session)]
     failure = next((r for r in results if isinstance(r, BaseException)), None)
     if failure is not None:
@@ -50,9 +61,10 @@ async def open_sessions(
     i2pd: I2pdInstance, *options: OptionsArg, count: int = 0
 ) -> AsyncIterator[list[Session]]:
     """Fresh sessions on ``i2pd`` opened together: one per ``options`` mapping, or ``count``
-    zero-hop ones when none is given; all closed at the end."""
+    zero-hop ones when none is given; reachable (their LeaseSets in i2pd's netdb) when
+    handed out, all closed at the end."""
     wanted = options or tuple(ZERO_HOP for _ in range(count))
-    sessions = await _open_all(router(i2pd), wanted)
+    sessions = await _open_all(i2pd, wanted)
     try:
         yield sessions
     finally:
@@ -114,7 +126,7 @@ class _Kept:
         if self._sessions and stale:
             await self.close()
         if not self._sessions:
-            self._sessions = await _open_all(router(inst), self._options)
+            self._sessions = await _open_all(inst, self._options)
             self._generation = self._manager.generation
         return self._sessions
 
