@@ -5,34 +5,21 @@ Every ``i2pd`` test runs against the newest installed i2pd (``.cache/i2pd-newest
 unstable's 2.59 today). The interop subset, marked ``i2pd_versions``, runs once per flavour in
 ``FLAVOURS`` (ids ``[i2pd-newest]`` and ``[i2pd-stable]``; the stable one is Debian trixie's
 2.56): locally a missing flavour skips, under CI=true it fails. One i2pd per flavour serves the
-whole test session.
+whole test session. Tests that do not need fresh sessions of their own can share ones kept
+for their module (``kept_sessions``, tests/support/i2pd_sessions.py): each fresh destination
+waits several seconds for i2pd's tunnel thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 
-from tests.support.i2pd import FLAVOURS, I2pdInstance, I2pdManager, find_i2pd
+from tests.support.i2pd import FLAVOURS, I2pdInstance, I2pdManager, I2pdManagers, find_i2pd
+from tests.support.i2pd_sessions import KeptSessions
 from tests.support.sam import SAMSession
-
-
-class I2pdManagers:
-    """The session's i2pd managers, one per flavour, created on first use."""
-
-    def __init__(self, factory: pytest.TempPathFactory) -> None:
-        self._factory = factory
-        self._managers: dict[str, I2pdManager] = {}
-
-    def get(self, flavour: str) -> I2pdManager:
-        if flavour not in self._managers:
-            self._managers[flavour] = I2pdManager(self._factory.mktemp(f"i2pd-{flavour}"), flavour)
-        return self._managers[flavour]
-
-    def stop(self) -> None:
-        for manager in self._managers.values():
-            manager.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -81,3 +68,12 @@ def sam_session(i2pd_manager: I2pdManager) -> SAMSession:
     """One long-lived zero-hop STREAM session per i2pd flavour, reused across tests (recreated
     with the same keys when that i2pd was restarted)."""
     return i2pd_manager.sam_session()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def kept_sessions(i2pd_managers: I2pdManagers) -> AsyncIterator[KeptSessions]:
+    """Our sessions on the shared i2pds, kept for the tests of one module (which run on the
+    module's event loop: ``pytest.mark.asyncio(loop_scope="module")``); closed at its end."""
+    kept = KeptSessions(i2pd_managers.get)
+    yield kept
+    await kept.close()

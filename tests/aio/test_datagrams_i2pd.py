@@ -13,15 +13,11 @@ import contextlib
 
 import pytest
 
-from i2p_streaming.aio import ZERO_HOP, DatagramEndpoint, create_session
+from i2p_streaming.aio import DatagramEndpoint
 from tests.support.i2pd import I2pdInstance
+from tests.support.i2pd_sessions import open_sessions
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(120)]
-
-
-def router(i2pd: I2pdInstance) -> str:
-    host, port = i2pd.i2cp_address
-    return f"{host}:{port}"
 
 
 async def serve_upper(ep: DatagramEndpoint, raw_peer: str) -> None:
@@ -42,10 +38,7 @@ async def ask(ep: DatagramEndpoint, payload: bytes, dest: str, port: int, tries:
 
 
 async def test_all_four_kinds_through_i2pd(i2pd: I2pdInstance) -> None:
-    async with (
-        create_session(router(i2pd), options=ZERO_HOP) as a,
-        create_session(router(i2pd), options=ZERO_HOP) as b,
-    ):
+    async with open_sessions(i2pd, count=2) as (a, b):  # opened at once: each waits for i2pd
         for kind in ("repliable", "raw", "datagram2", "datagram3"):
             server = await b.open_datagram_endpoint(port=1000, kind=kind)
             client = await a.open_datagram_endpoint(port=2000, kind=kind)

@@ -5,6 +5,8 @@ Quirks measured on i2pd 2.59 (recorded here, asserted where they are observable)
 
 - SAM datagram sessions drop the first datagrams while the LeaseSet lookup runs: both
   sides resend until the other answers.
+- Each new destination waits seconds for i2pd's tunnel thread, so the four SAM sessions and
+  ours are created at once (tests/support/i2pd_sessions.py).
 - i2pd signs a Datagram2 over its *own* destination hash where the spec puts the target's;
   we accept it only as ``sender_prelude`` (flagged on the event, counted, replay-checked)
   and our own Datagram2s follow the spec (i2pd 2.58+ does not check datagram signatures
@@ -21,10 +23,11 @@ import contextlib
 
 import pytest
 
-from i2p_streaming.aio import ZERO_HOP, DatagramEndpoint, Session, create_session
+from i2p_streaming.aio import DatagramEndpoint, Session
 from i2p_streaming.data import Destination, b64encode
 from i2p_streaming.datagrams import DatagramReceived
 from tests.support.i2pd import I2pdInstance
+from tests.support.i2pd_sessions import open_sessions
 from tests.support.sam_datagrams import SAMDatagram, SAMDatagramSession
 
 pytestmark = [pytest.mark.i2pd, pytest.mark.timeout(180)]
@@ -54,8 +57,8 @@ async def _to_sam(sam: SAMDatagramSession, ep: DatagramEndpoint) -> SAMDatagram:
     raise TimeoutError(f"nothing reached SAM {sam.style}")
 
 
-async def _check_style(py: Session, i2pd: I2pdInstance, style: str) -> None:
-    sam = await asyncio.to_thread(SAMDatagramSession.create, i2pd.sam_address, style)
+async def _check_style(py: Session, sam: SAMDatagramSession) -> None:
+    style = sam.style
     kind = STYLES[style]
     ep = await py.open_datagram_endpoint(port=0, kind=kind)
     sam_dest = Destination.from_base64(sam.destination)
@@ -79,14 +82,34 @@ async def _check_style(py: Session, i2pd: I2pdInstance, style: str) -> None:
         assert back.sender.rstrip("=") == expected.rstrip("=")
     finally:
         ep.close()
-        sam.close()
+
+
+async def _sam_sessions(i2pd: I2pdInstance) -> list[SAMDatagramSession]:
+    """One SAM datagram session per style, created at once; all closed if one fails."""
+    results = await asyncio.gather(
+        *(asyncio.to_thread(SAMDatagramSession.create, i2pd.sam_address, s) for s in STYLES),
+        return_exceptions=True,
+    )
+    sessions = [r for r in results if isinstance(r, SAMDatagramSession)]
+    failure = next((r for r in results if isinstance(r, BaseException)), None)
+    if failure is not None:
+        for sam in sessions:
+            sam.close()
+        raise failure
+    return sessions
 
 
 async def test_sam_datagram_styles_both_directions(i2pd: I2pdInstance) -> None:
-    host, port = i2pd.i2cp_address
-    async with create_session(f"{host}:{port}", options=ZERO_HOP) as py:
-        for style in STYLES:
-            await _check_style(py, i2pd, style)
-        counters = py.datagrams.core.counters
-        assert counters["bad_signature"] == counters["malformed"] == 0
-        assert counters["sender_prelude"] == 1
+    creating = asyncio.ensure_future(_sam_sessions(i2pd))  # in threads, while ours opens
+    try:
+        async with open_sessions(i2pd, count=1) as (py,):
+            for sam in await creating:
+                await _check_style(py, sam)
+            counters = py.datagrams.core.counters
+            assert counters["bad_signature"] == counters["malformed"] == 0
+            assert counters["sender_prelude"] == 1
+    finally:
+        (created,) = await asyncio.gather(creating, return_exceptions=True)
+        if isinstance(created, list):
+            for sam in created:
+                sam.close()

@@ -98,7 +98,7 @@ async def test_a_port_out_of_range_is_a_value_error(
 async def test_a_sam_port_is_named_as_sam() -> None:
     async with _server(_sam) as address:
         with pytest.raises(I2CPConnectionError) as info:
-            await asyncio.wait_for(create_session(address, handshake_timeout=5), 20)
+            await asyncio.wait_for(create_session(address, handshake_timeout=0.5), 20)
     assert str(info.value) == (
         f"{address} answers like a SAM bridge, not I2CP (the I2CP port is usually 7654)"
     )

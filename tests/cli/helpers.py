@@ -9,9 +9,10 @@ from pathlib import Path
 
 import i2p_streaming
 from i2p_streaming.aio import Session
+from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.router import EmbeddedRouter
 
-__all__ = ["SRC", "cli_env", "finish", "reachable", "read_line", "spawn"]
+__all__ = ["SRC", "cli_env", "dash_destination", "finish", "reachable", "read_line", "spawn"]
 
 SRC = str(Path(i2p_streaming.__file__).resolve().parent.parent)
 
@@ -72,3 +73,10 @@ async def reachable(router: EmbeddedRouter, session: Session) -> str:
     key = session.destination.hash
     await router.wait_until(lambda r: r.find(key) is not None, timeout=20)
     return session.b32
+
+
+def dash_destination(first: str = "-") -> Destination:
+    """A fresh destination whose base64 starts with ``first`` (``-`` in one case of 64: argparse
+    takes such a word for an option unless told otherwise); ``first`` may be two letters."""
+    text = PrivateKeys.generate().destination.to_base64()
+    return Destination.from_base64(first + text[len(first) :])

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from i2p_streaming.cli.__main__ import main
+from i2p_streaming.cli.__main__ import build_parser, main
 from i2p_streaming.cli.common import check_destination
 from i2p_streaming.data import PrivateKeys
-from tests.cli.helpers import cli_env
+from tests.cli.helpers import cli_env, dash_destination
 
 B32 = PrivateKeys.generate().destination.b32
 
@@ -63,6 +63,23 @@ def test_destinations_accepted_before_any_network() -> None:
     assert check_destination(f" {keys.destination.b32} ") == keys.destination.b32
     assert check_destination("Site-1.example.i2p") == "Site-1.example.i2p"
     assert check_destination(keys.destination.to_base64()) == keys.destination.to_base64()
+
+
+def test_a_base64_destination_starting_with_a_dash_is_an_argument() -> None:
+    """One destination in 64 starts with ``-`` (a digit of I2P's base64), some with the
+    letter of an option too (``-c``, ``-o``): they are arguments wherever a destination goes."""
+    parser = build_parser()
+    dest = dash_destination().to_base64()
+    assert dest.startswith("-")
+    assert parser.parse_args(["lookup", dest]).name == dest
+    args = parser.parse_args(["-o", "a=b", "ping", dest, "-c", "2"])
+    assert (args.dest, args.count, args.options) == (dest, 2, [("a", "b")])
+    args = parser.parse_args(["connect", "--timeout", "5", dest, "7"])
+    assert (args.dest, args.port, args.timeout) == (dest, 7, 5.0)
+    for first in ("-c", "-o", "-W"):  # options of ping and of the top level
+        dest = dash_destination(first).to_base64()
+        assert parser.parse_args(["ping", dest]).dest == dest
+    assert parser.parse_args(["ping", "-c", "3", B32]).count == 3  # options still work
 
 
 def _closed_port() -> int:

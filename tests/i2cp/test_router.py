@@ -1,4 +1,7 @@
-"""Two I2CP sessions on one real router: payloads both ways, statuses, lookups."""
+"""Two I2CP sessions on one real router: payloads both ways, statuses, lookups.
+
+One pair of sessions per router serves every test here (a fresh pair on i2pd waits seconds for
+its tunnels); the tests run on the module's event loop, where the pair lives."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from i2p_streaming.aio import I2CPClient
 from i2p_streaming.data import PrivateKeys
@@ -23,6 +27,8 @@ IN_FLIGHT = 32
 # i2pd 2.56 loses tunnel messages whose payload is ~3940-3960 bytes ("I2NP: Tunnel gateway
 # buffer overflow"), a router bug independent of this client: keep random sizes out of it.
 I2PD_BAD_SIZES = range(3900, 4000)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def _warm_up(a: I2CPClient, b: I2CPClient) -> None:
@@ -44,8 +50,9 @@ async def _warm_up(a: I2CPClient, b: I2CPClient) -> None:
             pytest.fail(f"no warm-up payload from {src.b32} reached {dst.b32}")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pair(i2cp_router: tuple[str, int]) -> AsyncIterator[tuple[I2CPClient, I2CPClient]]:
+    """Two sessions on the router, one payload exchanged each way; kept for the module."""
     host, port = i2cp_router
     a, b = await asyncio.gather(
         I2CPClient.connect(host, port, options=ZERO_HOP, timeout=30),

@@ -4,16 +4,18 @@ The SAM client (tests/support/sam.py) is blocking, so every SAM-side role here r
 thread (:class:`PeerThread`); the asyncio test waits for it with :meth:`PeerThread.wait`,
 which joins in a worker thread and re-raises whatever the SAM side raised.
 
-:func:`record_events` taps one of our sessions' StreamManager so a test can assert which
-streaming events (PeerClosed, ConnectionClosed, ConnectionReset, ...) a stream went through.
+:func:`record_events` taps one of our sessions' StreamManager (while in its block) so a test
+can assert which streaming events (PeerClosed, ConnectionClosed, ConnectionReset, ...) a stream
+went through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -142,9 +144,10 @@ def exchange(
     return bytes(received)
 
 
-def record_events(session: Session) -> list[Event]:
-    """Tap ``session.manager.next_event``: every event it hands out is appended to the
-    returned list (test instrumentation; the session still gets every event)."""
+@contextlib.contextmanager
+def record_events(session: Session) -> Iterator[list[Event]]:
+    """While in the block, tap ``session.manager.next_event``: every event it hands out is
+    appended to the list given (test instrumentation; the session still gets every event)."""
     manager = session.manager
     original = manager.next_event
     seen: list[Event] = []
@@ -156,7 +159,10 @@ def record_events(session: Session) -> list[Event]:
         return event
 
     manager.next_event = next_event  # type: ignore[method-assign]
-    return seen
+    try:
+        yield seen
+    finally:
+        manager.next_event = original  # type: ignore[method-assign]
 
 
 def events_of(events: list[Event], stream_id: int) -> list[str]:

@@ -7,7 +7,8 @@ CLOSE therefore goes alone, once every data packet is acknowledged (``sending.py
 
 Every case here: a SAM client connects to our server and sends a request naming a size; the
 server reads it, writes that many bytes, ``drain()``s and ``close()``s at once; the client
-reads to EOF and must get exactly those bytes. One i2pd per version serves all the runs.
+reads to EOF and must get exactly those bytes. One i2pd per version serves all the runs, and
+one of our sessions per version (kept for the module) all of its cases.
 Before the change, i2pd 2.56 cut short both 1 MB replies tried here (the client got ~35 packets
 less, then no EOF). Time: ~5-15 s per version. Against i2pd 2.59 runs took 8-15 s each
 (176 s in all) until the tail probe (``streaming/tailprobe.py``): 2.59 held the ACK of each
@@ -24,13 +25,19 @@ import struct
 import time
 
 import pytest
+import pytest_asyncio
 
-from i2p_streaming.aio import ZERO_HOP, create_session
+from i2p_streaming.aio import Session
 from tests.streaming.i2pd_peer import PeerThread
-from tests.support.i2pd import I2pdInstance
+from tests.support.i2pd_sessions import KeptSessions
 from tests.support.sam import SAMError, SAMSession
 
-pytestmark = [pytest.mark.i2pd, pytest.mark.i2pd_versions, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.i2pd,
+    pytest.mark.i2pd_versions,
+    pytest.mark.timeout(300),
+    pytest.mark.asyncio(loop_scope="module"),
+]
 
 MB = 1_000_000
 RUNS = 20
@@ -38,11 +45,6 @@ RUNS = 20
 #: window and the larger windows (128 / 256 packets).
 SIZES = (1, 1811, 1812, 1813, 4096, 16_383, 65_536, 131_071, 231_936, 262_144)
 REQUEST = 1024  # request body after the 8-byte header (reply size, body size)
-
-
-def router(i2pd: I2pdInstance) -> str:
-    host, port = i2pd.i2cp_address
-    return f"{host}:{port}"
 
 
 def ask(session: SAMSession, dest: str, size: int, body: bytes) -> tuple[int, str]:
@@ -74,23 +76,31 @@ def reply_for(size: int) -> bytes:
     return hashlib.sha256(str(size).encode()).digest() * (size // 32 + 1)
 
 
+@pytest_asyncio.fixture(loop_scope="module")
+async def ours(kept_sessions: KeptSessions, i2pd_flavour: str) -> Session:
+    """Our zero-hop session on this flavour's i2pd, kept for the module's tests."""
+    (session,) = await kept_sessions.get(i2pd_flavour, count=1)
+    return session
+
+
 async def _serve_runs(
-    i2pd: I2pdInstance, sam_session: SAMSession, cases: list[tuple[int, int]]
+    ours: Session, sam_session: SAMSession, cases: list[tuple[int, int]]
 ) -> list[str]:
     """Run ``cases`` ((request body size, reply size)) one after another; returns failures."""
     failures: list[str] = []
-    async with create_session(router(i2pd), options=ZERO_HOP) as ours:
+    errors = ours.manager.internal_errors
 
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                size, body_size = struct.unpack(">II", await reader.readexactly(8))
-                await reader.readexactly(body_size)
-                writer.write(reply_for(size)[:size])
-                await writer.drain()
-            finally:
-                writer.close()
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            size, body_size = struct.unpack(">II", await reader.readexactly(8))
+            await reader.readexactly(body_size)
+            writer.write(reply_for(size)[:size])
+            await writer.drain()
+        finally:
+            writer.close()
 
-        await ours.start_server(handler, 0)
+    server = await ours.start_server(handler, 0)
+    try:
         dest = ours.destination.to_base64()
         for body_size, size in cases:
             body = os.urandom(body_size)
@@ -99,23 +109,25 @@ async def _serve_runs(
             expected = hashlib.sha256(reply_for(size)[:size]).hexdigest()
             if (n, digest) != (size, expected):
                 failures.append(f"request {body_size} B, reply {size} B: got {n} B ({digest})")
-        assert ours.manager.internal_errors == 0
+    finally:
+        server.close()
+    assert ours.manager.internal_errors == errors
     return failures
 
 
 async def test_one_mb_reply_then_close_arrives_whole(
-    i2pd: I2pdInstance, sam_session: SAMSession
+    ours: Session, sam_session: SAMSession
 ) -> None:
     """RUNS x (request, 1 MB reply, close at once; the first request 1 MB too): every reply
     whole, with EOF."""
     cases = [(MB if i == 0 else REQUEST, MB) for i in range(RUNS)]
-    failures = await _serve_runs(i2pd, sam_session, cases)
+    failures = await _serve_runs(ours, sam_session, cases)
     assert not failures, f"{len(failures)}/{RUNS} cut short: {failures}"
 
 
 async def test_replies_of_every_size_then_close_arrive_whole(
-    i2pd: I2pdInstance, sam_session: SAMSession
+    ours: Session, sam_session: SAMSession
 ) -> None:
     """Replies from 1 B to 256 KiB, each closed at once: every one whole, with EOF."""
-    failures = await _serve_runs(i2pd, sam_session, [(REQUEST, s) for s in SIZES])
+    failures = await _serve_runs(ours, sam_session, [(REQUEST, s) for s in SIZES])
     assert not failures, failures

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -383,6 +384,8 @@ class I2pdManager:
         self._binary: I2pdBinary | None = None
         self._sam: SAMSession | None = None
         self._sam_generation = 0
+        # the first SAM session, created in the background from the first start on
+        self._sam_soon: tuple[int, Future[SAMSession]] | None = None
 
     def get(self) -> I2pdInstance:
         """An alive i2pd: skips/fails via require_i2pd() when none is installed."""
@@ -402,6 +405,8 @@ class I2pdManager:
             self._binary = require_i2pd(self.flavour)
         self._instance = start_i2pd(self._binary, self.base_dir)
         self.generation += 1
+        if self._sam is None and self._sam_soon is None:
+            self._sam_soon = (self.generation, SAMSession.create_soon(self._instance.sam_address))
         return self._instance
 
     @property
@@ -412,10 +417,15 @@ class I2pdManager:
     def sam_session(self) -> SAMSession:
         """The shared zero-hop SAM STREAM session on the current i2pd.
 
-        Created on first use; recreated in place (same keys, so the same destination) when
+        Created in the background when i2pd first starts (its creation takes seconds) and
+        taken on first use; recreated in place (same keys, so the same destination) when
         i2pd was restarted or the bridge closed it.
         """
         inst = self.get()
+        if self._sam is None and self._sam_soon is not None:
+            (generation, soon), self._sam_soon = self._sam_soon, None
+            with contextlib.suppress(Exception):  # failed: created again just below
+                self._sam, self._sam_generation = soon.result(), generation
         if self._sam is None:
             self._sam = SAMSession.create(inst.sam_address)
         elif self._sam_generation != self.generation or not self._sam.alive():
@@ -425,6 +435,9 @@ class I2pdManager:
 
     def stop(self) -> None:
         """Close the shared SAM session, then stop the current instance, if any."""
+        if self._sam_soon is not None:  # never taken: close it once made (or i2pd stops)
+            self._sam_soon[1].add_done_callback(_close_made)
+            self._sam_soon = None
         if self._sam is not None:
             with contextlib.suppress(OSError):
                 self._sam.close()
@@ -432,3 +445,26 @@ class I2pdManager:
         if self._instance is not None:
             stop_i2pd(self._instance)
             self._instance = None
+
+
+def _close_made(future: Future[SAMSession]) -> None:
+    if future.exception() is None:
+        with contextlib.suppress(OSError):
+            future.result().close()
+
+
+class I2pdManagers:
+    """The session's i2pd managers, one per flavour, created on first use."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._managers: dict[str, I2pdManager] = {}
+
+    def get(self, flavour: str) -> I2pdManager:
+        if flavour not in self._managers:
+            self._managers[flavour] = I2pdManager(self._factory.mktemp(f"i2pd-{flavour}"), flavour)
+        return self._managers[flavour]
+
+    def stop(self) -> None:
+        for manager in self._managers.values():
+            manager.stop()

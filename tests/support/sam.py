@@ -18,6 +18,8 @@ import os
 import re
 import secrets
 import socket
+import threading
+from concurrent.futures import Future
 from types import TracebackType
 
 ZERO_HOP = {
@@ -183,6 +185,22 @@ class SAMSession:
             raise
         private_key = pairs.get("DESTINATION", destination)
         return cls(addr, control, nickname, private_key)
+
+    @classmethod
+    def create_soon(cls, addr: Address) -> Future[SAMSession]:
+        """:meth:`create` (zero-hop, defaults) in a daemon thread: its future (the bridge
+        takes seconds to answer, see :meth:`create`; meanwhile the caller goes on)."""
+        future: Future[SAMSession] = Future()
+
+        def run() -> None:
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(cls.create(addr))
+            except BaseException as exc:  # handed to whoever takes the result
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="sam-create", daemon=True).start()
+        return future
 
     def recreate(self, addr: Address, *, timeout: float = 60.0) -> None:
         """Replace a dead session (e.g. after an i2pd restart) in place.

@@ -17,8 +17,9 @@ import warnings
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from i2p_streaming.checks import looks_like_base64_destination
 from i2p_streaming.cli import (
     bench,
     demo,
@@ -60,10 +61,18 @@ def _version() -> str:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr (no usage block), exit 2."""
+    """An ArgumentParser whose errors are one line on stderr (no usage block), exit 2, and
+    that takes a base64 destination for an argument even when it starts with ``-`` (one in
+    64 does: ``-`` is a digit of I2P's base64)."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        # argparse's hook that decides whether ``arg_string`` is an option; None: an argument
+        if arg_string.startswith("-") and looks_like_base64_destination(arg_string):
+            return None
+        return super()._parse_optional(arg_string)
 
 
 def build_parser() -> argparse.ArgumentParser:

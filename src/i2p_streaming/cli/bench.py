@@ -30,12 +30,12 @@ from typing import Any
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
     CommandError,
+    add_keys_option,
     arg_type,
+    command_session,
     destination_arg,
     duration_arg,
-    load_key_file,
     not_found,
-    open_session,
     port_arg,
     run_command,
 )
@@ -54,7 +54,6 @@ DEFAULT_SIZE = 10_000_000
 MAX_STREAMS = 64
 #: Seconds a bench-server waits for a stream's request line.
 REQUEST_TIMEOUT = 30.0
-CLOSE_TIMEOUT = 1.0
 
 size_arg = arg_type(parse_size, "size")
 
@@ -85,7 +84,7 @@ def register(subparsers: Any) -> None:
         "gives a stable address.",
     )
     q.add_argument("port", type=port_arg, metavar="PORT")
-    q.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(q)
     q.set_defaults(run=run_bench_server)
 
 
@@ -235,8 +234,7 @@ def _text(result: dict[str, Any]) -> str:
 
 async def _bench(args: argparse.Namespace) -> int:
     size, duration = _limits(args)
-    session = await open_session(args)
-    try:
+    async with command_session(args) as session:
         result: dict[str, Any] = {
             "destination": args.dest,
             "port": args.port,
@@ -247,8 +245,6 @@ async def _bench(args: argparse.Namespace) -> int:
             result["upload"] = await _upload(session, args, size, duration)
         if args.direction in ("both", "down"):
             result["download"] = await _download(session, args, size, duration)
-    finally:
-        await session.close(timeout=CLOSE_TIMEOUT)
     print(json.dumps(result, indent=2) if args.json else _text(result), flush=True)
     return 0
 
@@ -291,8 +287,6 @@ async def _serve_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 async def _bench_server(args: argparse.Namespace) -> int:
-    keys = load_key_file(args.keys) if args.keys is not None else None
-    session = await open_session(args, keys)
     tasks: set[asyncio.Task[None]] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -312,19 +306,19 @@ async def _bench_server(args: argparse.Namespace) -> int:
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    try:
-        server = await session.start_server(accepted, args.port)
-        print(f"bench-server on {session.b32} port {args.port}", file=sys.stderr, flush=True)
+    async with command_session(args) as session:
         try:
-            await asyncio.Event().wait()  # until Ctrl-C or SIGTERM
+            server = await session.start_server(accepted, args.port)
+            print(f"bench-server on {session.b32} port {args.port}", file=sys.stderr, flush=True)
+            try:
+                await asyncio.Event().wait()  # until Ctrl-C or SIGTERM
+            finally:
+                server.close()
         finally:
-            server.close()
-    finally:
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await session.close(timeout=CLOSE_TIMEOUT)
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*tasks, return_exceptions=True)
     return 0  # pragma: no cover - only a signal ends it
 
 

@@ -3,7 +3,11 @@
 Argument checks raise ``argparse.ArgumentTypeError`` (argparse prints one line, exit 2).
 :class:`CommandError` carries a one-line message and an exit status out of a command;
 :func:`run_command` runs a command's coroutine with SIGINT/SIGTERM cancelling it (exit 130)
-and turns :class:`CommandError` into the message on stderr.
+and turns :class:`CommandError` into the message on stderr. A command's session:
+:func:`command_session` (``async with``: opened with ``--keys``, closed within
+:data:`CLOSE_TIMEOUT`), or :func:`open_session` and :func:`start_or_close` for the services
+that :func:`~i2p_streaming.cli.service.serve_forever` closes; :func:`resolve_or_exit` looks
+a destination up with the commands' messages.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from i2p_streaming.aio import Session, create_session
 from i2p_streaming.aio.probe import identify_service, wrong_service
 from i2p_streaming.checks import check_destination, check_port, parse_router
-from i2p_streaming.data import PrivateKeys
+from i2p_streaming.data import Destination, PrivateKeys
 from i2p_streaming.errors import (
     DataFormatError,
     DestinationLookupError,
@@ -31,24 +35,34 @@ from i2p_streaming.router.units import parse_duration
 from i2p_streaming.streaming import StreamOptions
 
 __all__ = [
+    "CLOSE_TIMEOUT",
     "EXIT_INTERRUPTED",
     "CommandError",
+    "add_keys_option",
     "arg_type",
     "check_destination",
+    "command_session",
     "duration_arg",
+    "keys_arg",
     "not_found",
     "open_session",
     "option_arg",
     "port_arg",
+    "resolve_or_exit",
     "router_arg",
     "run_command",
+    "start_or_close",
 ]
+
+T = TypeVar("T")
 
 #: Exit status after SIGINT/SIGTERM (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 DEFAULT_ROUTER = "127.0.0.1:7654"
 #: Seconds without an open session before the port is probed for SAM or HTTP.
 PROBE_AFTER = 3.0
+#: Seconds a closing session waits for its streams to end cleanly (Ctrl-C must stay < 2 s).
+CLOSE_TIMEOUT = 1.0
 
 
 class CommandError(Exception):
@@ -131,6 +145,18 @@ def load_key_file(path: str) -> PrivateKeys:
         raise CommandError(f"{path} is not an I2P private-key file: {exc}", 2) from None
 
 
+def add_keys_option(parser: argparse.ArgumentParser) -> None:
+    """``--keys FILE``: the private-key file of the command's session (see :func:`keys_arg`)."""
+    parser.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+
+
+def keys_arg(args: argparse.Namespace) -> PrivateKeys | None:
+    """The keys of ``--keys FILE`` (:func:`load_key_file`), or None (transient keys) when
+    the command has no ``--keys`` or it was not given."""
+    path = getattr(args, "keys", None)
+    return None if path is None else load_key_file(path)
+
+
 def not_found(name: str, exc: DestinationLookupError) -> str:
     """``NAME: not found`` with the router's reason when it says more."""
     reason = (exc.reason or "").strip()
@@ -179,6 +205,43 @@ async def open_session(
             opening.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await opening
+
+
+@contextlib.asynccontextmanager
+async def command_session(
+    args: argparse.Namespace,
+    *,
+    stream_options: StreamOptions | None = None,
+    close_timeout: float = CLOSE_TIMEOUT,
+) -> AsyncIterator[Session]:
+    """:func:`open_session` with the keys of ``--keys`` (:func:`keys_arg`) for the block;
+    closed at its end, waiting at most ``close_timeout`` seconds for its streams."""
+    session = await open_session(args, keys_arg(args), stream_options=stream_options)
+    try:
+        yield session
+    finally:
+        await session.close(timeout=close_timeout)
+
+
+async def start_or_close(session: Session, start: Awaitable[T], failure: str) -> T:
+    """Await ``start`` (a tunnel or proxy of ``session`` beginning to listen); when it
+    raises ``OSError``, close ``session`` and raise CommandError ``failure: reason`` (exit 2)."""
+    try:
+        return await start
+    except OSError as exc:
+        await session.close(timeout=CLOSE_TIMEOUT)
+        raise CommandError(f"{failure}: {exc.strerror or exc}", 2) from None
+
+
+async def resolve_or_exit(session: Session, name: str, timeout: float) -> Destination:
+    """The destination of ``name`` (:meth:`Session.resolve`); CommandError (exit 2) ``NAME:
+    not found`` or ``NAME: no answer from the router``."""
+    try:
+        return await session.resolve(name, timeout=timeout)
+    except DestinationLookupError as exc:
+        raise CommandError(not_found(name, exc), 2) from None
+    except TimeoutError:
+        raise CommandError(f"{name[:60]}: no answer from the router", 2) from None
 
 
 def _wrong_service(host: str, port: int, service: str | None) -> None:

@@ -16,19 +16,18 @@ import argparse
 import sys
 from typing import Any
 
-from i2p_streaming.aio import DatagramEndpoint, Session
+from i2p_streaming.aio import DatagramEndpoint
 from i2p_streaming.cli.common import (
     CommandError,
+    add_keys_option,
+    command_session,
     destination_arg,
     duration_arg,
-    load_key_file,
-    not_found,
-    open_session,
     port_arg,
+    resolve_or_exit,
     run_command,
 )
 from i2p_streaming.datagrams import DatagramKind, DatagramReceived, DatagramTooLarge
-from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["format_datagram", "register", "run_listen", "run_send"]
 
@@ -65,7 +64,7 @@ def register(subparsers: Any) -> None:
         "--echo", action="store_true", help="answer with the same payload (not raw: no sender)"
     )
     listen.add_argument("-c", "--count", type=int, default=None, help="stop after COUNT")
-    listen.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(listen)
     listen.set_defaults(run=run_listen)
     for q in (s, listen):
         q.add_argument("-k", "--kind", choices=KINDS, default="repliable", help="(repliable)")
@@ -79,14 +78,8 @@ def format_datagram(got: DatagramReceived) -> str:
 
 
 async def _send(args: argparse.Namespace) -> int:
-    session = await open_session(args)
-    try:
-        try:
-            dest = await session.resolve(args.dest, timeout=30.0)
-        except DestinationLookupError as exc:
-            raise CommandError(not_found(args.dest, exc), 2) from None
-        except TimeoutError:
-            raise CommandError(f"{args.dest[:60]}: no answer from the router", 2) from None
+    async with command_session(args) as session:
+        dest = await resolve_or_exit(session, args.dest, 30.0)
         ep = await session.open_datagram_endpoint(port=args.from_port or 0, kind=args.kind)
         messages = [args.message] if args.message is not None else sys.stdin.read().splitlines()
         for text in messages:
@@ -97,8 +90,6 @@ async def _send(args: argparse.Namespace) -> int:
         if args.wait is None:
             return 0
         return 0 if await _print_answers(ep, args.wait) else 1
-    finally:
-        await session.close(timeout=1.0)
 
 
 async def _print_answers(ep: DatagramEndpoint, wait: float) -> int:
@@ -113,9 +104,7 @@ async def _print_answers(ep: DatagramEndpoint, wait: float) -> int:
 
 
 async def _listen(args: argparse.Namespace) -> int:
-    keys = load_key_file(args.keys) if args.keys else None
-    session: Session = await open_session(args, keys)
-    try:
+    async with command_session(args) as session:
         try:
             ep = await session.open_datagram_endpoint(port=args.port, kind=args.kind)
         except OSError as exc:
@@ -128,8 +117,6 @@ async def _listen(args: argparse.Namespace) -> int:
             print(format_datagram(got), flush=True)
             if args.echo and got.sender is not None:
                 await ep.send(got.data, got.destination or got.sender, got.src_port)
-    finally:
-        await session.close(timeout=1.0)
     return 0
 
 

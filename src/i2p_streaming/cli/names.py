@@ -7,13 +7,11 @@ import argparse
 from typing import Any
 
 from i2p_streaming.cli.common import (
-    CommandError,
+    command_session,
     destination_arg,
-    not_found,
-    open_session,
+    resolve_or_exit,
     run_command,
 )
-from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["register", "run"]
 
@@ -34,16 +32,8 @@ def register(subparsers: Any) -> None:
 
 
 async def _lookup(args: argparse.Namespace) -> int:
-    session = await open_session(args)
-    try:
-        try:
-            dest = await session.resolve(args.name, timeout=args.timeout)
-        except DestinationLookupError as exc:
-            raise CommandError(not_found(args.name, exc), 2) from None
-        except TimeoutError:
-            raise CommandError(f"{args.name[:60]}: no answer from the router", 2) from None
-    finally:
-        await session.close(timeout=1.0)
+    async with command_session(args) as session:
+        dest = await resolve_or_exit(session, args.name, args.timeout)
     print(f"b32: {dest.b32}")
     print(f"base64: {dest.to_base64()}", flush=True)
     return 0

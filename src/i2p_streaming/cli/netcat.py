@@ -18,12 +18,13 @@ import stat
 import sys
 from typing import Any
 
+from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
     CommandError,
+    add_keys_option,
+    command_session,
     destination_arg,
-    load_key_file,
     not_found,
-    open_session,
     port_arg,
     run_command,
 )
@@ -37,8 +38,6 @@ log = logging.getLogger("i2p_streaming.cli")
 CHUNK = 64 * 1024
 #: Accepted streams waiting while ``listen --keep`` serves one (more are reset).
 LISTEN_BACKLOG = 16
-#: Seconds a closing session waits for its streams to end cleanly (Ctrl-C must stay < 2 s).
-CLOSE_TIMEOUT = 1.0
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +59,7 @@ def register(subparsers: Any) -> None:
         "to the stream and the stream to stdout. --keys FILE gives a stable address.",
     )
     q.add_argument("port", type=port_arg, metavar="PORT")
-    q.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(q)
     mode = q.add_mutually_exclusive_group()
     mode.add_argument("--once", dest="keep", action="store_false", help="one stream (default)")
     mode.add_argument(
@@ -178,36 +177,42 @@ def _stream_error(exc: OSError) -> CommandError:
 
 async def _connect(args: argparse.Namespace) -> int:
     source = StdinSource(sys.stdin.fileno())
-    session = await open_session(args)
     try:
-        await source.start()
-        try:
-            reader, writer = await session.open_connection(
-                args.dest, args.port, timeout=args.timeout
-            )
-        except DestinationLookupError as exc:
-            raise CommandError(not_found(args.dest, exc), 2) from None
-        except ConnectionRefusedError as exc:
-            raise CommandError(str(exc) or f"port {args.port}: connection refused") from None
-        except TimeoutError as exc:
-            raise CommandError(str(exc) or "connect timed out") from None
-        log.info("connected to %s port %d", writer.get_extra_info("peer_b32"), args.port)
-        try:
-            await relay(reader, writer, source, sys.stdout.fileno(), _progress(args))
-        except OSError as exc:
-            raise _stream_error(exc) from None
-        finally:
-            writer.close()
+        async with command_session(args) as session:
+            await source.start()
+            try:
+                reader, writer = await session.open_connection(
+                    args.dest, args.port, timeout=args.timeout
+                )
+            except DestinationLookupError as exc:
+                raise CommandError(not_found(args.dest, exc), 2) from None
+            except ConnectionRefusedError as exc:
+                raise CommandError(str(exc) or f"port {args.port}: connection refused") from None
+            except TimeoutError as exc:
+                raise CommandError(str(exc) or "connect timed out") from None
+            log.info("connected to %s port %d", writer.get_extra_info("peer_b32"), args.port)
+            try:
+                await relay(reader, writer, source, sys.stdout.fileno(), _progress(args))
+            except OSError as exc:
+                raise _stream_error(exc) from None
+            finally:
+                writer.close()
     finally:
         source.close()
-        await session.close(timeout=CLOSE_TIMEOUT)
     return 0
 
 
 async def _listen(args: argparse.Namespace) -> int:
-    keys = load_key_file(args.keys) if args.keys is not None else None
     source = StdinSource(sys.stdin.fileno())
-    session = await open_session(args, keys)
+    try:
+        async with command_session(args) as session:
+            return await _serve_streams(session, source, args)
+    finally:
+        source.close()
+
+
+async def _serve_streams(session: Session, source: StdinSource, args: argparse.Namespace) -> int:
+    """Relay the streams to ``args.port`` one at a time (only the first unless ``--keep``)."""
     queue: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
     queue = asyncio.Queue(LISTEN_BACKLOG)
 
@@ -242,8 +247,6 @@ async def _listen(args: argparse.Namespace) -> int:
     finally:
         while not queue.empty():
             queue.get_nowait()[1].transport.abort()
-        source.close()
-        await session.close(timeout=CLOSE_TIMEOUT)
 
 
 def run_connect(args: argparse.Namespace) -> int:

@@ -15,15 +15,13 @@ from typing import Any, TextIO
 
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
-    CommandError,
+    command_session,
     destination_arg,
     duration_arg,
-    not_found,
-    open_session,
+    resolve_or_exit,
     run_command,
 )
 from i2p_streaming.data import Destination
-from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["PingStats", "ping_loop", "register", "run"]
 
@@ -116,14 +114,8 @@ async def ping_loop(
 
 
 async def _ping(args: argparse.Namespace, stats: PingStats) -> int:
-    session = await open_session(args)
-    try:
-        try:
-            dest = await session.resolve(args.dest, timeout=args.timeout)
-        except DestinationLookupError as exc:
-            raise CommandError(not_found(args.dest, exc), 2) from None
-        except TimeoutError:
-            raise CommandError(f"{args.dest[:60]}: no answer from the router", 2) from None
+    async with command_session(args) as session:
+        dest = await resolve_or_exit(session, args.dest, args.timeout)
         print(f"PING {dest.b32}", flush=True)
         try:
             await ping_loop(
@@ -137,8 +129,6 @@ async def _ping(args: argparse.Namespace, stats: PingStats) -> int:
             )
         finally:
             print("\n".join(stats.summary(dest.b32)), flush=True)
-    finally:
-        await session.close(timeout=1.0)
     return 0 if stats.received else 1
 
 

@@ -15,9 +15,11 @@ from typing import Any
 
 from i2p_streaming.cli.common import (
     CommandError,
-    load_key_file,
+    add_keys_option,
+    keys_arg,
     open_session,
     run_command,
+    start_or_close,
 )
 from i2p_streaming.cli.service import (
     CONNECT_TIMEOUT,
@@ -66,7 +68,7 @@ def register(subparsers: Any) -> None:
             metavar="HOST:PORT",
             help=f"local address ({DEFAULT_LISTEN[kind]})",
         )
-        q.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+        add_keys_option(q)
         q.add_argument(
             "--timeout",
             type=seconds_arg,
@@ -90,15 +92,10 @@ async def _proxy(args: argparse.Namespace) -> int:
             raise CommandError(f"the HTTP proxy needs the h11 package: {hint}", 2) from None
     else:
         from i2p_streaming.cli.socks import SocksProxy as Proxy  # type: ignore[assignment]
-    keys = load_key_file(args.keys) if args.keys is not None else None
-    session = await open_session(args, keys)
+    session = await open_session(args, keys_arg(args))
     proxy = Proxy(session, args.listen, max_conns=args.max_conns, connect_timeout=args.timeout)
-    try:
-        bound = await proxy.start()
-    except OSError as exc:
-        await session.close(timeout=1.0)
-        where = format_address(args.listen)
-        raise CommandError(f"cannot listen on {where}: {exc.strerror or exc}", 2) from None
+    where = f"cannot listen on {format_address(args.listen)}"
+    bound = await start_or_close(session, proxy.start(), where)
     announce(f"proxy {args.proxy_kind} listening on {format_address(bound)} ({session.b32})")
     return await serve_forever([proxy], [session])
 

@@ -28,8 +28,8 @@ from typing import Any, BinaryIO
 
 from i2p_streaming.cli.common import (
     CommandError,
-    load_key_file,
-    open_session,
+    add_keys_option,
+    command_session,
     port_arg,
     run_command,
 )
@@ -45,7 +45,6 @@ log = logging.getLogger("i2p_streaming.cli")
 MAX_HANDLERS = 64
 #: Seconds an idle keep-alive stream stays open.
 IDLE_TIMEOUT = 30.0
-CLOSE_TIMEOUT = 1.0
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +59,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("dir", metavar="DIR", nargs="?", default=None, help="the folder to serve")
     p.add_argument("--port", type=port_arg, default=80, help="I2P port (80)")
-    p.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(p)
     apps = p.add_mutually_exclusive_group()
     apps.add_argument(
         "--wsgi", default=None, metavar="MODULE:APP", help="serve a WSGI app (Flask, Django)"
@@ -184,7 +183,6 @@ async def _serve(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise CommandError(f"{args.dir}: not a folder", 2)
-    keys = load_key_file(args.keys) if args.keys is not None else None
     handler = functools.partial(SiteHandler, directory=str(root.resolve()))
     slots = threading.BoundedSemaphore(MAX_HANDLERS)
     loop = asyncio.get_running_loop()
@@ -199,16 +197,13 @@ async def _serve(args: argparse.Namespace) -> int:
             target=_handle, args=(sock, handler, slots), name="serve", daemon=True
         ).start()
 
-    session = await open_session(args, keys, stream_options=web_stream_options())
-    try:
+    async with command_session(args, stream_options=web_stream_options()) as session:
         server = await session.create_server(lambda: SyncProtocol(on_made=made), args.port)
         print(f"serving {root} at http://{session.b32}/ (port {args.port})", flush=True)
         try:
             await asyncio.Event().wait()  # until Ctrl-C or SIGTERM
         finally:
             server.close()
-    finally:
-        await session.close(timeout=CLOSE_TIMEOUT)
     return 0  # pragma: no cover - only a signal ends it
 
 

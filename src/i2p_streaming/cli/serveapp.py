@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Any
 
-from i2p_streaming.cli.common import CommandError, load_key_file, open_session
+from i2p_streaming.cli.common import CommandError, command_session
 from i2p_streaming.sync import RequestServer, SyncSession
 from i2p_streaming.web import web_stream_options
 
@@ -71,9 +71,10 @@ async def serve_app(args: argparse.Namespace) -> int:
     kind, spec = ("WSGI", args.wsgi) if args.wsgi is not None else ("ASGI", args.asgi)
     app = import_app(spec, f"--{kind.lower()}")
     server_class = _asgi_server() if kind == "ASGI" else None
-    keys = load_key_file(args.keys) if args.keys is not None else None
-    session = await open_session(args, keys, stream_options=web_stream_options())
-    try:
+    options = web_stream_options()
+    async with command_session(
+        args, stream_options=options, close_timeout=CLOSE_TIMEOUT
+    ) as session:
         line = f"serving {spec} ({kind}) at http://{session.b32}/ (port {args.port})"
         if server_class is not None:
             server = server_class(app, session, args.port, timeout_graceful_shutdown=GRACE)
@@ -88,8 +89,6 @@ async def serve_app(args: argparse.Namespace) -> int:
                 await server.stop()
         else:
             await _serve_wsgi(app, SyncSession.wrap(session), args.port, line)
-    finally:
-        await session.close(timeout=CLOSE_TIMEOUT)
     return 0  # pragma: no cover - only a signal ends it
 
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from i2p_streaming.aio import Session
-from i2p_streaming.cli.common import arg_type
+from i2p_streaming.cli.common import CLOSE_TIMEOUT, arg_type
 from i2p_streaming.cli.splice import CHUNK, SpliceResult, abort
 
 __all__ = [
@@ -36,8 +36,6 @@ __all__ = [
 MAX_CONNS = 256
 #: Seconds to open the stream (client tunnel) or the TCP connection (server tunnel).
 CONNECT_TIMEOUT = 60.0
-#: Seconds a closing session waits for its streams to end cleanly (Ctrl-C must stay < 2 s).
-CLOSE_TIMEOUT = 1.0
 
 
 def parse_hostport(text: str, *, allow_zero: bool = True) -> tuple[str, int]:

@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any
 from i2p_streaming.aio import Session
 from i2p_streaming.cli.common import (
     CommandError,
+    add_keys_option,
     arg_type,
     check_destination,
+    keys_arg,
     load_key_file,
     open_session,
     port_arg,
     run_command,
+    start_or_close,
 )
 from i2p_streaming.cli.service import (
     CLOSE_TIMEOUT,
@@ -227,7 +230,7 @@ def register(subparsers: Any) -> None:
     )
     c.add_argument("local", type=hostport_arg, metavar="LOCAL_HOST:LOCAL_PORT")
     c.add_argument("dest", type=dest_port_arg, metavar="DEST[:PORT]")
-    c.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(c)
     s = sub.add_parser(
         "server",
         help="accept streams on DEST_PORT, a TCP connection to TARGET per stream",
@@ -236,7 +239,7 @@ def register(subparsers: Any) -> None:
     )
     s.add_argument("port", type=port_arg, metavar="DEST_PORT")
     s.add_argument("target", type=target_arg, metavar="TARGET_HOST:TARGET_PORT")
-    s.add_argument("--keys", default=None, metavar="FILE", help="private-key file (keygen)")
+    add_keys_option(s)
     f = sub.add_parser(
         "config",
         help="run the tunnels of an i2pd tunnels.conf-style file",
@@ -255,28 +258,19 @@ def register(subparsers: Any) -> None:
 
 
 async def _client(args: argparse.Namespace) -> int:
-    keys = load_key_file(args.keys) if args.keys is not None else None
     dest, dest_port = args.dest
-    session = await open_session(args, keys)
+    session = await open_session(args, keys_arg(args))
     tunnel = ClientTunnel(session, args.local, dest, dest_port, max_conns=args.max_conns)
-    try:
-        bound = await tunnel.start()
-    except OSError as exc:
-        await session.close(timeout=CLOSE_TIMEOUT)
-        raise CommandError(f"cannot listen on {format_address(args.local)}: {exc}", 2) from None
+    where = f"cannot listen on {format_address(args.local)}"
+    bound = await start_or_close(session, tunnel.start(), where)
     announce(f"tunnel {tunnel.describe(bound)}")
     return await serve_forever([tunnel], [session])
 
 
 async def _server(args: argparse.Namespace) -> int:
-    keys = load_key_file(args.keys) if args.keys is not None else None
-    session = await open_session(args, keys)
+    session = await open_session(args, keys_arg(args))
     tunnel = ServerTunnel(session, args.port, args.target, max_conns=args.max_conns)
-    try:
-        await tunnel.start()
-    except OSError as exc:
-        await session.close(timeout=CLOSE_TIMEOUT)
-        raise CommandError(f"cannot accept on port {args.port}: {exc}", 2) from None
+    await start_or_close(session, tunnel.start(), f"cannot accept on port {args.port}")
     announce(f"tunnel {tunnel.describe()}")
     return await serve_forever([tunnel], [session])
 
