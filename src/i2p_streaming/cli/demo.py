@@ -176,6 +176,10 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await writer.wait_closed()
     except ConnectionError:
         writer.transport.abort()
+        # collect the reset from the stream's close result too, or asyncio logs it at exit
+        # ("Future exception was never retrieved", seen after Ctrl-C in a transfer)
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
 async def run_demo(
