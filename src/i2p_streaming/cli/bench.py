@@ -33,14 +33,13 @@ from i2p_streaming.cli.common import (
     add_keys_option,
     arg_type,
     command_session,
+    connect_or_exit,
     destination_arg,
     duration_arg,
-    not_found,
     port_arg,
     run_command,
 )
 from i2p_streaming.cli.progress import Progress, human_bytes, human_rate
-from i2p_streaming.errors import DestinationLookupError
 from i2p_streaming.router.units import parse_size
 from i2p_streaming.streaming import StreamStats
 
@@ -126,14 +125,7 @@ async def _open(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, float]:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    try:
-        reader, writer = await session.open_connection(args.dest, args.port, timeout=args.timeout)
-    except DestinationLookupError as exc:
-        raise CommandError(not_found(args.dest, exc), 2) from None
-    except ConnectionRefusedError as exc:
-        raise CommandError(str(exc) or f"port {args.port}: connection refused") from None
-    except TimeoutError as exc:
-        raise CommandError(str(exc) or "connect timed out") from None
+    reader, writer = await connect_or_exit(session, args.dest, args.port, args.timeout)
     return reader, writer, loop.time() - start
 
 

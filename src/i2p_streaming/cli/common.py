@@ -244,6 +244,21 @@ async def resolve_or_exit(session: Session, name: str, timeout: float) -> Destin
         raise CommandError(f"{name[:60]}: no answer from the router", 2) from None
 
 
+async def connect_or_exit(
+    session: Session, dest: str, port: int, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """``session.open_connection`` for a command: the usual one-line errors (exit 2 for a
+    name not found) instead of tracebacks."""
+    try:
+        return await session.open_connection(dest, port, timeout=timeout)
+    except DestinationLookupError as exc:
+        raise CommandError(not_found(dest, exc), 2) from None
+    except ConnectionRefusedError as exc:
+        raise CommandError(str(exc) or f"port {port}: connection refused") from None
+    except TimeoutError as exc:
+        raise CommandError(str(exc) or "connect timed out") from None
+
+
 def _wrong_service(host: str, port: int, service: str | None) -> None:
     if service is not None:
         raise CommandError(wrong_service(f"{host}:{port}", service), 2)

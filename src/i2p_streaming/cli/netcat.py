@@ -23,13 +23,12 @@ from i2p_streaming.cli.common import (
     CommandError,
     add_keys_option,
     command_session,
+    connect_or_exit,
     destination_arg,
-    not_found,
     port_arg,
     run_command,
 )
 from i2p_streaming.cli.progress import Progress
-from i2p_streaming.errors import DestinationLookupError
 
 __all__ = ["StdinSource", "register", "relay", "write_all"]
 
@@ -180,16 +179,7 @@ async def _connect(args: argparse.Namespace) -> int:
     try:
         async with command_session(args) as session:
             await source.start()
-            try:
-                reader, writer = await session.open_connection(
-                    args.dest, args.port, timeout=args.timeout
-                )
-            except DestinationLookupError as exc:
-                raise CommandError(not_found(args.dest, exc), 2) from None
-            except ConnectionRefusedError as exc:
-                raise CommandError(str(exc) or f"port {args.port}: connection refused") from None
-            except TimeoutError as exc:
-                raise CommandError(str(exc) or "connect timed out") from None
+            reader, writer = await connect_or_exit(session, args.dest, args.port, args.timeout)
             log.info("connected to %s port %d", writer.get_extra_info("peer_b32"), args.port)
             try:
                 await relay(reader, writer, source, sys.stdout.fileno(), _progress(args))
